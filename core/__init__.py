@@ -1,0 +1,1 @@
+"""hoinghi core: the domain of reporter conferences. Imports neither web nor plugins."""

@@ -1,0 +1,98 @@
+"""Who may do what: roles on unit subtrees, venue grants, and the two kinds of refusal.
+
+A role on a unit applies to the unit's whole subtree. "Not visible" (NotFound: the actor may
+not even learn the object exists) and "visible but not allowed" (Forbidden) are distinct.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable
+
+from core.errors import Forbidden, NotFound
+
+ROLES = ("admin", "organiser", "checkin_staff", "viewer")
+ROLE_LABELS = {"admin": "Quản trị", "organiser": "Tổ chức", "checkin_staff": "Điểm danh", "viewer": "Xem"}
+
+# permission -> roles granting it
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),
+    "checkin": frozenset({"admin", "organiser", "checkin_staff"}),
+    "manage": frozenset({"admin", "organiser"}),
+    "admin": frozenset({"admin"}),
+}
+PERMISSION_LABELS = {
+    "read": "xem",
+    "checkin": "điểm danh",
+    "manage": "quản lý",
+    "admin": "quản trị",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: int
+    unit_path: str  # materialised path of the unit, e.g. "/1/5/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """The acting user as services see it. ``system`` is the CLI, jobs and the worker."""
+
+    user_id: int | None
+    label: str
+    grants: tuple[Grant, ...] = ()
+    system: bool = False
+
+    @classmethod
+    def system_actor(cls, label: str = "hệ thống") -> "Actor":
+        return cls(user_id=None, label=label, system=True)
+
+    def paths_with(self, permission: str) -> list[str]:
+        """Subtree prefixes where the actor holds ``permission`` (empty for system: see ``system``)."""
+        roles = PERMISSIONS[permission]
+        return sorted({grant.unit_path for grant in self.grants if grant.role in roles})
+
+    def has(self, permission: str, unit_path: str) -> bool:
+        if self.system:
+            return True
+        return any(unit_path.startswith(prefix) for prefix in self.paths_with(permission))
+
+    def sees(self, unit_path: str) -> bool:
+        return self.has("read", unit_path)
+
+
+def require(actor: Actor, permission: str, unit_path: str, *, what: str = "đối tượng này") -> None:
+    """Raise NotFound when the actor cannot see the unit's data, Forbidden when it can but may not act."""
+    if actor.has(permission, unit_path):
+        return
+    if not actor.sees(unit_path):
+        raise NotFound(f"Không tìm thấy {what}.")
+    raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} {what}.")
+
+
+def require_any(actor: Actor, permission: str, unit_paths: Iterable[str], *, what: str = "đối tượng này") -> None:
+    """Like :func:`require`, satisfied by any of several units (a conference and its venues' hosts)."""
+    paths = list(unit_paths)
+    if any(actor.has(permission, path) for path in paths):
+        return
+    if not any(actor.sees(path) for path in paths):
+        raise NotFound(f"Không tìm thấy {what}.")
+    raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} {what}.")
+
+
+async def load_actor(user_id: int) -> Actor:
+    """The actor for a staff user, with their roles and the paths of the units they hold them on."""
+    from core.tables import RoleAssignment, StaffUser
+
+    user = await StaffUser.select(StaffUser.id, StaffUser.username, StaffUser.full_name, StaffUser.active).where(
+        StaffUser.id == user_id
+    ).first()
+    if user is None or not user["active"]:
+        raise NotFound("Không tìm thấy người dùng.")
+    rows = await RoleAssignment.select(
+        RoleAssignment.role, RoleAssignment.unit.id.as_alias("unit_id"), RoleAssignment.unit.path.as_alias("unit_path")
+    ).where(RoleAssignment.user == user_id)
+    grants = tuple(Grant(role=row["role"], unit_id=row["unit_id"], unit_path=row["unit_path"]) for row in rows)
+    return Actor(user_id=user["id"], label=user["full_name"] or user["username"], grants=grants)

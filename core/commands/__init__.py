@@ -1,0 +1,5 @@
+"""Subcommands of ``hoinghi``; each module exposes ``register(subparsers)``."""
+
+from core.commands import admin, setup
+
+COMMAND_MODULES = [setup, admin]

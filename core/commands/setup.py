@@ -1,0 +1,91 @@
+"""init, migrate, serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from core.access import Actor
+from core.tables import Unit
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    init = subparsers.add_parser("init", help="tạo và cập nhật cơ sở dữ liệu, đơn vị gốc và quản trị viên đầu tiên")
+    init.add_argument("--non-interactive", action="store_true", help="không hỏi; dùng giá trị mặc định hoặc tham số")
+    init.add_argument("--unit-name", default="Tỉnh ủy", help="tên đơn vị gốc")
+    init.add_argument("--unit-code", default="TU", help="mã đơn vị gốc")
+    init.add_argument("--unit-kind", default="province", help="loại đơn vị gốc")
+    init.add_argument("--admin-username", default="admin")
+    init.add_argument("--admin-password", default=os.environ.get("HOINGHI_ADMIN_PASSWORD"), help="mặc định: sinh ngẫu nhiên và in ra")
+    init.set_defaults(handler=cmd_init)
+
+    migrate = subparsers.add_parser("migrate", help="chạy các migration còn thiếu")
+    migrate.add_argument("--check", action="store_true", help="chỉ kiểm tra: migration chưa chạy, bảng chưa có migration")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    serve = subparsers.add_parser("serve", help="chạy máy chủ web")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.commands.runtime import run_with_database
+    from core.schema import check, migrate
+
+    if args.check:
+        problems = run_with_database(check)
+        for problem in problems:
+            print(problem)
+        print("Lược đồ khớp với migration." if not problems else f"{len(problems)} vấn đề.")
+        return 1 if problems else 0
+    run_with_database(migrate)
+    print("Cơ sở dữ liệu đã được cập nhật.")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from core.commands.runtime import run_with_database
+    from core.schema import migrate
+    from core.services import units, users
+
+    async def body() -> None:
+        await migrate()
+        if await Unit.exists().where(Unit.parent.is_null()):
+            print("Cơ sở dữ liệu đã được khởi tạo trước đó; các migration đã được cập nhật.")
+            return
+        name, code = args.unit_name, args.unit_code
+        if not args.non_interactive:
+            name = input(f"Tên đơn vị gốc [{name}]: ").strip() or name
+            code = input(f"Mã đơn vị gốc [{code}]: ").strip() or code
+        system = Actor.system_actor("hoinghi init")
+        root = await units.create_unit(system, name=name, short_code=code, kind=args.unit_kind, parent_id=None)
+        password = args.admin_password or users.generate_password()
+        user = await users.create_user(system, username=args.admin_username, password=password, full_name="Quản trị viên")
+        await users.grant_role(system, user_id=user["id"], unit_id=root["id"], role="admin")
+        print(f"Đã tạo đơn vị gốc: {root['name']} ({root['short_code']})")
+        print(f"Quản trị viên: {user['username']}")
+        if not args.admin_password:
+            print(f"Mật khẩu (chỉ hiện một lần): {password}")
+
+    run_with_database(body)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+

@@ -1,0 +1,1 @@
+"""Piccolo migrations, one package per app: migrations/<app>/."""
