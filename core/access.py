@@ -96,3 +96,50 @@ async def load_actor(user_id: int) -> Actor:
     ).where(RoleAssignment.user == user_id)
     grants = tuple(Grant(role=row["role"], unit_id=row["unit_id"], unit_path=row["unit_path"]) for row in rows)
     return Actor(user_id=user["id"], label=user["full_name"] or user["username"], grants=grants)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConferenceScope:
+    """What an actor may reach of one conference.
+
+    ``venue_ids`` is None when the actor holds the permission on the conference's own unit (the
+    whole conference); otherwise the venues whose hosting unit grants it (a venue grant).
+    """
+
+    conference: dict
+    unit_path: str
+    venue_ids: frozenset[int] | None
+
+    @property
+    def whole(self) -> bool:
+        return self.venue_ids is None
+
+    def covers_venue(self, venue_id: int | None) -> bool:
+        return self.venue_ids is None or (venue_id is not None and venue_id in self.venue_ids)
+
+
+async def conference_scope(actor: Actor, conference_id: int, permission: str) -> ConferenceScope:
+    """The actor's reach into a conference for ``permission``, through its unit or a venue grant.
+
+    NotFound when the actor can see neither the conference's unit nor any venue's hosting unit;
+    Forbidden when it can see it but lacks ``permission``.
+    """
+    from core.tables import Conference, Unit, Venue
+
+    conference = await Conference.select(Conference.all_columns(), Conference.unit.path.as_alias("unit_path")).where(
+        Conference.id == conference_id
+    ).first()
+    if conference is None:
+        raise NotFound("Không tìm thấy hội nghị.")
+    unit_path = conference["unit_path"]
+    if actor.has(permission, unit_path):
+        return ConferenceScope(conference, unit_path, None)
+    venues = await Venue.select(Venue.id, Venue.host_unit.path.as_alias("host_path")).where(
+        (Venue.conference == conference_id) & Venue.host_unit.is_not_null()
+    )
+    granted = frozenset(v["id"] for v in venues if actor.has(permission, v["host_path"]))
+    if granted:
+        return ConferenceScope(conference, unit_path, granted)
+    if actor.sees(unit_path) or any(actor.sees(v["host_path"]) for v in venues):
+        raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} hội nghị này.")
+    raise NotFound("Không tìm thấy hội nghị.")

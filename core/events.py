@@ -25,12 +25,17 @@ EVENT_NAMES = frozenset(
         "conference_revised",  # significant revision: time, venue, link
         "conference_cancelled",
         "conference_ended",
+        "invitations_resolved",  # one event per publish/re-resolve, listing added and withdrawn ids
         "invitation_created",
         "invitation_withdrawn",
         "invitation_answered",
         "attendance_recorded",
         "material_added",
+        "material_version_added",
+        "series_created",
+        "series_updated",
         "series_split",
+        "occurrence_skipped",
     }
 )
 

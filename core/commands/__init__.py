@@ -1,5 +1,16 @@
-"""Subcommands of ``hoinghi``; each module exposes ``register(subparsers)``."""
+"""Subcommands of ``hoinghi``: every module here exposing ``register(subparsers)``, by name."""
 
-from core.commands import admin, setup
+import importlib
+import pkgutil
 
-COMMAND_MODULES = [setup, admin]
+
+def _command_modules() -> list:
+    modules = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "register"):
+            modules.append(module)
+    return modules
+
+
+COMMAND_MODULES = _command_modules()
