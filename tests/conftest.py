@@ -117,3 +117,30 @@ async def _admin_async(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+@pytest.fixture
+def server(template_database, tmp_path):
+    """A served app over a fresh copy of the migrated template; yields its base URL."""
+    from tests.servers import running_server
+
+    if template_database["kind"] == "postgres":
+        import asyncio
+
+        name = f"hoinghi_srv_{os.getpid()}_{next(_counter)}"
+        asyncio.run(_admin_async(f'CREATE DATABASE "{name}" TEMPLATE "{template_database["name"]}"'))
+        env = {"DATABASE_URL": _with_database(DATABASE_URL, name)}
+    else:
+        var_dir = tmp_path / "server-var"
+        var_dir.mkdir()
+        shutil.copyfile(template_database["path"], var_dir / "hoinghi.sqlite")
+        env = {"HOINGHI_VAR_DIR": str(var_dir), "DATABASE_URL": ""}
+        name = None
+    try:
+        with running_server(env, cwd=str(PROJECT_ROOT)) as base_url:
+            yield base_url
+    finally:
+        if name:
+            import asyncio
+
+            asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,74 @@
+"""A real ``hoinghi serve`` process on 127.0.0.1 for HTTP tests: started, awaited, stopped.
+
+Stops gracefully (SIGINT, then SIGTERM) and kills after a bound, so a hung worker never hangs
+the suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+STARTUP_SECONDS = 30
+SHUTDOWN_SECONDS = 10
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], *, cwd: str, workers: int = 1):
+    """Yields the base URL of a server started with ``env`` layered over this process's env."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(process, base_url)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+def _wait_until_up(process: subprocess.Popen, base_url: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not answer /healthz in time")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=SHUTDOWN_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.kill()
+    process.wait(timeout=SHUTDOWN_SECONDS)
