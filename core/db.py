@@ -92,6 +92,8 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         await connection.execute(f"PRAGMA synchronous = {self.synchronous}")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # LIKE 'prefix%' may then use an index (subtree paths, folded search keys are lower case)
+        await connection.execute("PRAGMA case_sensitive_like = ON")
         return connection
 
     async def get_connection(self) -> aiosqlite.Connection:
@@ -210,3 +212,25 @@ def current_engine() -> Engine:
 def transaction():
     """A write transaction on the current engine (``BEGIN IMMEDIATE`` on SQLite)."""
     return current_engine().transaction()
+
+
+async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple], *, chunk: int = 5000) -> None:
+    """Insert many rows fast, inside the current transaction (which the caller must open).
+
+    Piccolo's insert builds one object per row (about 12 s per 100k rows here); this goes
+    straight to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+    """
+    engine = table._meta.db
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("bulk_insert runs inside a transaction")
+    connection = transaction.connection
+    name = table._meta.tablename
+    if isinstance(engine, PostgresEngine):
+        await connection.copy_records_to_table(name, records=rows, columns=columns)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    statement = f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})'
+    for start in range(0, len(rows), chunk):
+        await connection.executemany(statement, rows[start : start + chunk])
