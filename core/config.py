@@ -22,6 +22,11 @@ class Settings:
     plugins_toml: Path
     sqlite_path: Path
     default_timezone: str = "Asia/Ho_Chi_Minh"
+    # personal-data retention, in days (see core/services/retention.py)
+    retain_audit_days: int = 1095
+    retain_roster_days: int = 1825
+    retain_events_days: int = 90
+    retain_material_versions_days: int = 365
 
     @property
     def is_postgres(self) -> bool:
@@ -82,6 +87,10 @@ def load_settings() -> Settings:
         late_after_minutes=_int_env("HOINGHI_LATE_AFTER_MINUTES", 15),
         plugins_toml=Path(os.environ.get("HOINGHI_PLUGINS_TOML", "plugins.toml")).resolve(),
         sqlite_path=sqlite_path,
+        retain_audit_days=_int_env("HOINGHI_RETAIN_AUDIT_DAYS", 1095),
+        retain_roster_days=_int_env("HOINGHI_RETAIN_ROSTER_DAYS", 1825),
+        retain_events_days=_int_env("HOINGHI_RETAIN_EVENTS_DAYS", 90),
+        retain_material_versions_days=_int_env("HOINGHI_RETAIN_MATERIAL_VERSIONS_DAYS", 365),
     )
 
 
