@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     uadd.add_argument("--password", required=True)
     uadd.add_argument("--full-name", default="")
     uadd.set_defaults(handler=cmd_user_add)
+    password = user.add_parser("password", help="đặt lại mật khẩu (in mật khẩu mới một lần)")
+    password.add_argument("username")
+    password.set_defaults(handler=cmd_user_password)
     grant = user.add_parser("grant", help="giao vai trò trên một đơn vị")
     grant.add_argument("username")
     grant.add_argument("role", choices=["admin", "organiser", "checkin_staff", "viewer"])
@@ -96,4 +99,16 @@ def cmd_user_grant(args: argparse.Namespace) -> int:
         print(f"Đã giao vai trò {args.role} trên {unit['name']} cho {user['username']}.")
 
     run_with_database(body)
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    from core.commands.runtime import run_with_database
+    from core.services import users
+
+    async def body() -> str:
+        return await users.reset_password(Actor.system_actor("hoinghi user password"), username=args.username)
+
+    password = run_with_database(body)
+    print(f"Mật khẩu mới của {args.username} (chỉ hiện một lần): {password}")
     return 0

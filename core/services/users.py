@@ -106,3 +106,21 @@ async def authenticate(username: str, password: str) -> dict | None:
         verify_password(password, hash_password("timing-equaliser"))
         return None
     return user if verify_password(password, user["password_hash"]) else None
+
+
+async def reset_password(actor: Actor, *, username: str, new_password: str | None = None) -> str:
+    """Set a new password (random unless given) and log the user out everywhere; returns it."""
+    if not actor.system:
+        raise NotFound("Không tìm thấy trang này.")
+    password = new_password or generate_password()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+    user = await StaffUser.select(StaffUser.id).where(StaffUser.username == clean(username).lower()).first()
+    if user is None:
+        raise NotFound(f"Không có người dùng {username!r}.")
+    async with transaction():
+        await StaffUser.update(
+            {StaffUser.password_hash: hash_password(password), StaffUser.session_generation: StaffUser.session_generation + 1}
+        ).where(StaffUser.id == user["id"])
+        await audit.record(actor, "user.password_reset", object_type="staff_user", object_id=user["id"], unit_id=None)
+    return password
