@@ -220,6 +220,8 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple],
     Piccolo's insert builds one object per row (about 12 s per 100k rows here); this goes
     straight to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
     """
+    if not rows:
+        return
     engine = table._meta.db
     transaction = engine.current_transaction.get()
     if transaction is None:
