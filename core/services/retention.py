@@ -9,13 +9,12 @@ with their content when no other version refers to it.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 from core import clock
 from core.access import Actor
 from core.config import get_settings
 from core.db import transaction
-from core.services import audit
+from core.services import audit, materials
 from core.tables import Attendance, AuditEntry, Conference, DomainEvent, Invitation
 
 
@@ -47,11 +46,7 @@ async def purge(actor: Actor | None = None, *, now: dt.datetime | None = None) -
             )
             .returning(Attendance.id)
         )
-    versions_removed = 0
-    if importlib.util.find_spec("core.services.materials") is not None:
-        from core.services import materials
-
-        versions_removed = await materials.purge_old_versions(keep_days=settings.retain_material_versions_days)
+    versions_removed = await materials.purge_old_versions(keep_days=settings.retain_material_versions_days)
     result = {
         "audit_entries_removed": audit_removed,
         "events_removed": events_removed,
