@@ -86,3 +86,26 @@ async def test_excuse_then_arrival_and_derived_absence(db):
     late_entry = await rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=group[2]["id"], method="manual",
                                                   at=local(2026, 3, 10, 8, 2))
     assert late_entry["record"]["status"] == "present"
+
+
+async def test_exports_xlsx_and_signature_sheet_are_audited(db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.services import rollcall_export
+    from core.tables import AuditEntry
+
+    tree = await make_tree()
+    conference, group = await _published(tree, count=2)
+    clock.set_now(local(2026, 3, 10, 8, 5))
+    await rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=group[0]["id"], method="manual")
+    data = await rollcall_export.export_xlsx(SYSTEM, conference["id"])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet["B4"].value == "Họ và tên"
+    rows = {sheet.cell(row=r, column=2).value: (sheet.cell(row=r, column=4).value, sheet.cell(row=r, column=5).value) for r in (5, 6)}
+    assert rows[group[0]["full_name"]] == ("Có mặt", "10/03/2026 08:05")
+    assert rows[group[1]["full_name"]][0] == "Chưa điểm danh"
+    page = await rollcall_export.signature_sheet_html(SYSTEM, conference["id"])
+    assert "Ký tên" in page and group[1]["full_name"] in page and "<script" not in page
+    assert await AuditEntry.count().where(AuditEntry.action == "rollcall.export") == 2
