@@ -6,6 +6,8 @@ test), with ``DATABASE_URL=postgres://...`` on PostgreSQL (``CREATE DATABASE ...
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -144,3 +146,18 @@ def server(template_database, tmp_path):
             import asyncio
 
             asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def empty_database(tmp_path):
+    """Environment for a brand-new, empty database (never the shared template)."""
+    if not ON_POSTGRES:
+        yield {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
+        return
+    name = f"hoinghi_empty_{os.getpid()}"
+    asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin_async(f'CREATE DATABASE "{name}"'))
+    try:
+        yield {"DATABASE_URL": _with_database(DATABASE_URL, name)}
+    finally:
+        asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

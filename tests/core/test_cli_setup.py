@@ -1,27 +1,8 @@
 """init, migrate and the migration check, from zero, on the database of this run."""
 
-import asyncio
-import contextlib
-import os
-
 import pytest
 
-from tests.conftest import DATABASE_URL, ON_POSTGRES, _admin_async, _with_database, run_cli
-
-
-@contextlib.contextmanager
-def empty_database(tmp_path):
-    """Environment for a brand-new, empty database (never the shared template)."""
-    if not ON_POSTGRES:
-        yield {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
-        return
-    name = f"hoinghi_empty_{os.getpid()}"
-    asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin_async(f'CREATE DATABASE "{name}"'))
-    try:
-        yield {"DATABASE_URL": _with_database(DATABASE_URL, name)}
-    finally:
-        asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+from tests.conftest import empty_database, run_cli
 
 
 @pytest.mark.timeout(180)
