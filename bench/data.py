@@ -48,6 +48,7 @@ async def people(total: int, unit_ids: list[int], *, first_id: int = 1) -> None:
         )
         await bulk_insert(PersonCategory, ["person", "category"], category_rows)
     await _reset_sequence("person", first_id + total - 1)
+    await Person.raw("ANALYZE")  # a production database has statistics; a freshly bulk-loaded one does not
 
 
 async def _reset_sequence(table: str, last_id: int) -> None:

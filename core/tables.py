@@ -50,9 +50,9 @@ class Person(Table, tablename="person"):
     id: Serial
     full_name = Varchar(length=255)
     # word-prefix search: " nguyen van an " folded, lower case, diacritics and đ removed
-    search_folded = Varchar(length=512, index=True)
+    search_folded = Varchar(length=512)
     # Vietnamese collation: given name, middle names, family name; letters then tones
-    sort_key = Varchar(length=1024, index=True)
+    sort_key = Varchar(length=1024)
     phone = Varchar(length=32, null=True, index=True)  # E.164
     phone_shared = Boolean(default=False)  # an organiser allowed a phone shared with another person
     email = Varchar(length=255, null=True)
@@ -60,7 +60,7 @@ class Person(Table, tablename="person"):
     briefer_level = Varchar(length=32, null=True)  # central, province, district, commune
     position = Varchar(length=255, null=True)
     is_head = Boolean(default=False)
-    active = Boolean(default=True, index=True)
+    active = Boolean(default=True)
     erased_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -334,6 +334,9 @@ COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     ("material_staff_uniq", "material_staff", ("material", "user_id")),
     ("conference_occurrence_uniq", "conference", ("series", "occurrence_key")),
     ("token_subject_idx", "token", ("subject_type", "subject_id", "purpose")),
+    # People lists: walk names in Vietnamese order and test the search key inside the index, so
+    # a word-prefix search ("% nguyen%") touches only the rows it returns.
+    ("person_search_order_idx", "person", ("sort_key", "search_folded", "active", "unit")),
 ]
 # Plain (non-unique) composite indexes for hot paths.
-COMPOSITE_INDEXES = {"token_subject_idx"}
+COMPOSITE_INDEXES = {"token_subject_idx", "person_search_order_idx"}

@@ -33,5 +33,6 @@ async def forwards():
     manager.add_raw(_raw("CREATE UNIQUE INDEX IF NOT EXISTS material_staff_uniq ON material_staff (\"material\", \"user_id\")"))
     manager.add_raw(_raw("CREATE UNIQUE INDEX IF NOT EXISTS conference_occurrence_uniq ON conference (\"series\", \"occurrence_key\")"))
     manager.add_raw(_raw("CREATE INDEX IF NOT EXISTS token_subject_idx ON token (\"subject_type\", \"subject_id\", \"purpose\")"))
+    manager.add_raw(_raw("CREATE INDEX IF NOT EXISTS person_search_order_idx ON person (\"sort_key\", \"search_folded\", \"active\", \"unit\")"))
 
     return manager
