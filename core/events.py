@@ -25,10 +25,11 @@ EVENT_NAMES = frozenset(
         "conference_revised",  # significant revision: time, venue, link
         "conference_cancelled",
         "conference_ended",
-        "invitations_resolved",  # one event per publish/re-resolve, listing added and withdrawn ids
-        "invitation_created",
-        "invitation_withdrawn",
-        "invitation_answered",
+        # one event per batch (publish, re-resolve, a single addition): person_ids when at most
+        # 1,000, else None and handlers read the invitations
+        "invitations_issued",
+        "invitations_withdrawn",
+        "rsvp_changed",
         "attendance_recorded",
         "material_added",
         "material_version_added",

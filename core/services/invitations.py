@@ -42,7 +42,7 @@ async def _insert_new(conference_id: int, person_ids: list[int]) -> None:
 async def snapshot_on_publish(actor: Actor, conference_id: int) -> dict:
     """Resolve the conference's audiences into invitations; call inside the publish transaction.
 
-    Idempotent: people already invited are left alone. Emits one ``invitations_resolved`` event.
+    Idempotent: people already invited are left alone. Emits one ``invitations_issued`` event for the batch.
     """
     async with transaction():  # joins the publish transaction when there is one
         wanted = await resolve_conference_audiences(conference_id)
@@ -54,7 +54,8 @@ async def snapshot_on_publish(actor: Actor, conference_id: int) -> dict:
             await _revive(conference_id, revived)
         conference = await Conference.select(Conference.unit).where(Conference.id == conference_id).first()
         await events.emit(
-            "invitations_resolved", unit_id=conference["unit"], conference_id=conference_id, added=len(added) + len(revived), withdrawn=0
+            "invitations_issued", unit_id=conference["unit"], conference_id=conference_id, person_ids=None,
+            count=len(added) + len(revived),
         )
         await audit.record(
             actor, "invitations.snapshot", object_type="conference", object_id=conference_id, unit_id=conference["unit"],
@@ -123,7 +124,8 @@ async def invite_person(actor: Actor, conference_id: int, person_id: int, *, ven
         await audit.record(actor, "invitation.add", object_type="invitation", object_id=row["id"], unit_id=conference["unit"],
                            person_id=person_id)
         if conference["status"] == "published":
-            await events.emit("invitation_created", unit_id=conference["unit"], conference_id=conference_id, invitation_id=row["id"])
+            await events.emit("invitations_issued", unit_id=conference["unit"], conference_id=conference_id,
+                              person_ids=[person_id], count=1)
     return row
 
 
@@ -139,8 +141,8 @@ async def withdraw_invitation(actor: Actor, invitation_id: int) -> dict:
         await audit.record(actor, "invitation.withdraw", object_type="invitation", object_id=invitation_id,
                            unit_id=scope.conference["unit"], person_id=invitation["person"])
         if scope.conference["status"] == "published":
-            await events.emit("invitation_withdrawn", unit_id=scope.conference["unit"], conference_id=invitation["conference"],
-                              invitation_id=invitation_id)
+            await events.emit("invitations_withdrawn", unit_id=scope.conference["unit"], conference_id=invitation["conference"],
+                              person_ids=[invitation["person"]], count=1)
     return await Invitation.select().where(Invitation.id == invitation_id).first()
 
 
@@ -176,8 +178,13 @@ async def re_resolve(actor: Actor, conference_id: int, *, confirm: bool = False)
         await _insert_new(conference_id, new)
         await _revive(conference_id, [p for p in added if p in current])
         await _withdraw(conference_id, withdrawn)
-        await events.emit("invitations_resolved", unit_id=scope.conference["unit"], conference_id=conference_id,
-                          added=len(added), withdrawn=len(withdrawn), withdrawn_person_ids=withdrawn[:1000])
+        # one event per batch; handlers read the invitations themselves (100,000 ids do not belong in a row)
+        if added:
+            await events.emit("invitations_issued", unit_id=scope.conference["unit"], conference_id=conference_id,
+                              person_ids=added if len(added) <= 1000 else None, count=len(added))
+        if withdrawn:
+            await events.emit("invitations_withdrawn", unit_id=scope.conference["unit"], conference_id=conference_id,
+                              person_ids=withdrawn if len(withdrawn) <= 1000 else None, count=len(withdrawn))
         await audit.record(actor, "invitations.re_resolve", object_type="conference", object_id=conference_id,
                            unit_id=scope.conference["unit"], added=len(added), withdrawn=len(withdrawn))
     return {**diff, "applied": True}
@@ -250,7 +257,7 @@ async def respond(
         }).where(Invitation.id == invitation_id)
         await audit.record(actor or Actor(user_id=None, label=f"người được mời #{invitation['person']}"), "invitation.respond",
                            object_type="invitation", object_id=invitation_id, unit_id=invitation["unit_id"], answer=answer)
-        await events.emit("invitation_answered", unit_id=invitation["unit_id"], conference_id=invitation["conference"],
+        await events.emit("rsvp_changed", unit_id=invitation["unit_id"], conference_id=invitation["conference"],
                           invitation_id=invitation_id, answer=answer)
     return await Invitation.select().where(Invitation.id == invitation_id).first()
 

@@ -40,7 +40,7 @@ async def test_snapshot_once_withdraw_reinvite_sequences(db):
     await conferences.publish_conference(SYSTEM, conference["id"])
     rows = await invitations.list_invitations(SYSTEM, conference["id"])
     assert len(rows) == 3 and {r["sequence"] for r in rows} == {0}
-    assert await DomainEvent.count().where(DomainEvent.name == "invitations_resolved") == 1
+    assert await DomainEvent.count().where(DomainEvent.name == "invitations_issued") == 1
     assert (await invitations.snapshot_on_publish(SYSTEM, conference["id"]))["added"] == 0  # idempotent
 
     withdrawn = await invitations.withdraw_invitation(SYSTEM, rows[0]["id"])

@@ -71,3 +71,19 @@ async def test_only_the_system_creates_roots(db):
     with pytest.raises(ValidationError):
         await units.create_unit(admin, name="Gốc khác", short_code="ROOT2", kind="province", parent_id=None)
     assert await Unit.count() == 6
+
+
+async def test_audit_log_is_visible_to_admins_of_the_subtree_only(db):
+    from core.services import audit
+
+    tree = await make_tree()
+    admin_a = await make_actor("admin", tree["district_a"])
+    organiser_a = await make_actor("organiser", tree["district_a"])
+    await units.update_unit(admin_a, tree["commune_a1"]["id"], name="Đảng ủy xã Phật Tích (mới)", timezone="Asia/Bangkok")
+    entries = await audit.list_entries(admin_a, unit_path=tree["district_a"]["path"])
+    assert entries[0]["action"] == "unit.update" and entries[0]["actor_id"] == admin_a.user_id
+    assert {e["unit_id"] for e in entries} <= {tree["district_a"]["id"], tree["commune_a1"]["id"], tree["commune_a2"]["id"]}
+    with pytest.raises(Forbidden):
+        await audit.list_entries(organiser_a, unit_path=tree["district_a"]["path"])
+    with pytest.raises(NotFound):
+        await audit.list_entries(admin_a, unit_path=tree["district_b"]["path"])
