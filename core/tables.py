@@ -319,6 +319,38 @@ class DomainEvent(Table, tablename="domain_event"):
     conference_id = Integer(null=True, default=None, index=True)
     payload = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
+    dispatched = Boolean(default=False, index=True)  # delivery rows exist for every plugin concerned
+
+
+class PluginState(Table, tablename="plugin_state"):
+    """Per-unit switch of one plugin: 'on' or 'off'; no row means inherit from the parent."""
+
+    id: Serial
+    unit = ForeignKey(Unit, null=False, on_delete=OnDelete.cascade, index=True)
+    plugin = Varchar(length=64)
+    state = Varchar(length=8)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PluginGeneration(Table, tablename="plugin_generation"):
+    """One row whose counter rises with every enablement change, so every process drops its
+    cached hook callers."""
+
+    id: Serial
+    generation = BigInt(default=0)
+
+
+class EventDelivery(Table, tablename="event_delivery"):
+    """Delivery of one event to one plugin: a failing handler never re-runs the others."""
+
+    id: Serial
+    event = ForeignKey(DomainEvent, null=False, on_delete=OnDelete.cascade, index=True)
+    plugin = Varchar(length=64)
+    status = Varchar(length=12, default="pending", index=True)  # pending, delivered, dead, skipped
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_error = Text(default="")
+    delivered_at = Timestamptz(null=True, default=None)
 
 
 # (index name, table, columns): created as UNIQUE indexes by the initial migration.
@@ -337,6 +369,8 @@ COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     # People lists: walk names in Vietnamese order and test the search key inside the index, so
     # a word-prefix search ("% nguyen%") touches only the rows it returns.
     ("person_search_order_idx", "person", ("sort_key", "search_folded", "active", "unit")),
+    ("plugin_state_uniq", "plugin_state", ("unit", "plugin")),
+    ("event_delivery_uniq", "event_delivery", ("event", "plugin")),
 ]
 # Plain (non-unique) composite indexes for hot paths.
 COMPOSITE_INDEXES = {"token_subject_idx", "person_search_order_idx"}

@@ -1,0 +1,197 @@
+"""THE plugin contract: every hook a plugin may implement, documented.
+
+Two groups:
+
+* **App-scoped hooks** are called once at start-up on every installed plugin, whatever units
+  enable it (schema, routes and templates exist for all; enabling is data). They are
+  synchronous contributions.
+* **Unit-scoped hooks** are called through the caller of one unit, which reaches only the
+  plugins that unit enables (``core.plugins.PluginHost.for_unit``). Lifecycle hooks (past
+  tense) receive domain objects, never an HTTP request, so the worker, the CLI and the web call
+  them alike; they may return an awaitable, which the core awaits per plugin so that one
+  plugin's failure never hides another's work. Contribution and ``firstresult`` hooks must be
+  synchronous: an ``async def`` implementation of them is refused at start-up.
+
+Events reach lifecycle hooks through the outbox (core/events.py): a hook runs after the change
+committed, at least once, in order per conference, never inside the change's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "hoinghi"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# Hooks a plugin may implement as ``async def`` (the core awaits them one plugin at a time).
+LIFECYCLE_HOOKS = frozenset(
+    {
+        "conference_published", "conference_revised", "conference_cancelled", "conference_ended", "conference_created",
+        "invitations_issued", "invitations_withdrawn", "rsvp_changed", "attendance_recorded", "material_added",
+        "unit_deleted", "conference_deleted",
+    }
+)
+
+
+class AppSpecs:
+    """App-scoped hooks: called once at start-up on every installed plugin."""
+
+    @hookspec
+    def piccolo_apps(self) -> list[str]:
+        """Scope: app. Called when Piccolo's app registry is built (migrations, tables).
+
+        Return dotted paths of the plugin's ``piccolo_app`` modules, e.g.
+        ``["plugins.qr_checkin.piccolo_app"]``. Tables are prefixed with the plugin name.
+        """
+
+    @hookspec
+    def register_routes(self) -> list[Any]:
+        """Scope: app. Called once by the web app factory.
+
+        Return Litestar route handlers or routers. Each handler declares its plugin and how
+        its unit is found (``opt={"plugin": name, "unit_from": ...}``); the core's guard answers
+        404 where the plugin is off for that unit.
+        """
+
+    @hookspec
+    def template_folders(self) -> list[str]:
+        """Scope: app. Called once by the web app factory. Return folders of Jinja2 templates,
+        namespaced ``templates/<plugin>/``."""
+
+    @hookspec
+    def static_folders(self) -> dict[str, str]:
+        """Scope: app. Called once by the web app factory. Return {url prefix: folder} of
+        vendored static files (pinned versions, no CDN)."""
+
+    @hookspec
+    def cli_commands(self, subparsers: Any) -> None:
+        """Scope: app. Called when the ``hoinghi`` parser is built: add subcommands to
+        ``subparsers`` (an argparse sub-parsers object)."""
+
+    @hookspec
+    def settings_schema(self) -> dict[str, dict]:
+        """Scope: app. Called at start-up when plugins.toml is validated.
+
+        Return {key: {"scope": "deployment" | "unit", "type": "str" | "int" | "bool" | "list",
+        "default": ..., "secret": bool, "label": "Vietnamese label"}}. Deployment keys come
+        from plugins.toml; unit keys live in the database per unit.
+        """
+
+    @hookspec
+    def message_kinds(self) -> list[dict]:
+        """Scope: app. Called when the notification service starts. Return message kinds the
+        plugin adds: [{"kind": "evaluation_open", "label": "...", "default_template": "..."}]."""
+
+    @hookspec
+    def notification_channels(self) -> list[Any]:
+        """Scope: app. Called when the notification service starts. Return channel objects
+        (name, capabilities, ``send``); which units use them is per-unit enablement."""
+
+    @hookspec
+    def unit_deleted(self, unit_id: int) -> Any:
+        """Scope: app (clean-up runs even where the plugin is off). Called after a unit is
+        deleted: remove the plugin's rows about it. May return an awaitable."""
+
+    @hookspec
+    def conference_deleted(self, conference_id: int) -> Any:
+        """Scope: app (clean-up runs even where the plugin is off). Called after a conference
+        is deleted. May return an awaitable."""
+
+
+class UnitSpecs:
+    """Unit-scoped hooks: called through a unit's caller, reaching only its enabled plugins."""
+
+    # -- lifecycle: past tense, results ignored, called by the outbox worker ------------------
+
+    @hookspec
+    def conference_created(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called by the worker after a conference is created."""
+
+    @hookspec
+    def conference_published(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called by the worker after a conference is published
+        (its invitations exist: ``invitations_issued`` follows for the batch)."""
+
+    @hookspec
+    def conference_revised(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called by the worker after a significant revision
+        (time, venue, link); ``conference["revision"]`` is the new number."""
+
+    @hookspec
+    def conference_cancelled(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called by the worker after a cancellation."""
+
+    @hookspec
+    def conference_ended(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called by the worker after the conference ended
+        (roll-call closed, absences derived)."""
+
+    @hookspec
+    def invitations_issued(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called once per batch of new invitations;
+        ``event["payload"]["person_ids"]`` lists them when at most 1,000, else None (read the
+        invitations)."""
+
+    @hookspec
+    def invitations_withdrawn(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called once per batch of withdrawn invitations."""
+
+    @hookspec
+    def rsvp_changed(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called after an invitee answered."""
+
+    @hookspec
+    def attendance_recorded(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called once per person and conference, for the first
+        record (a later, earlier-timed scan changes the time but fires nothing)."""
+
+    @hookspec
+    def material_added(self, conference: dict, event: dict) -> Any:
+        """Scope: unit of the conference. Called after a material was added."""
+
+    # -- contributions: plural nouns, synchronous -------------------------------------------
+
+    @hookspec
+    def menu_items(self, unit: dict) -> list[dict]:
+        """Scope: unit. Called when a staff page is rendered. Return [{"label", "url", "icon"}]."""
+
+    @hookspec
+    def conference_panels(self, conference: dict) -> list[dict]:
+        """Scope: unit of the conference. Called by the conference page. Return
+        [{"title", "html"}] (escaped by the plugin)."""
+
+    @hookspec
+    def attendee_panels(self, person: dict, conference: dict) -> list[dict]:
+        """Scope: unit of the conference. Called by the attendee's page (badge, calendar link,
+        evaluation form). Return [{"title", "html"}]."""
+
+    @hookspec
+    def venue_screen_panels(self, conference: dict, venue: dict) -> list[dict]:
+        """Scope: unit of the conference. Called by the venue screen. Return [{"title", "html"}]."""
+
+    @hookspec
+    def message_attachments(self, message: dict) -> list[dict]:
+        """Scope: unit of the message. Called by the notification service for channels that carry
+        attachments. Return [{"filename", "content_type", "data": bytes}]."""
+
+    @hookspec
+    def report_sections(self, unit: dict, start: Any, end: Any) -> list[dict]:
+        """Scope: unit of the report. Called by core/services/reports.py. Return
+        [{"title", "rows": [...]}]."""
+
+    # -- one provider ------------------------------------------------------------------------
+
+    @hookspec(firstresult=True)
+    def resolve_checkin_code(self, conference: dict, code: str) -> dict | None:
+        """Scope: unit of the conference; first non-None wins. Called when staff type a code:
+        return the invitation it identifies, or None."""
+
+    # -- validation: raise core.errors.ValidationError to refuse --------------------------------
+
+    @hookspec
+    def validate_conference(self, conference: dict) -> None:
+        """Scope: unit of the conference. Called before publishing; raise ValidationError with
+        a Vietnamese message to refuse."""

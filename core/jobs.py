@@ -1,0 +1,140 @@
+"""The worker's side of the outbox: events to plugins, tracked per (event, plugin).
+
+``dispatch`` turns each new event row into one delivery row per plugin that implements the
+event's hook and is on for the event's unit. ``deliver_due`` calls each due delivery's plugin
+alone — never inside a database transaction — so a failing SMS handler never re-runs the
+calendar handler; it retries with exponential backoff and ends in ``dead`` after the maximum
+of attempts, where an admin sees it and may retry. Events of one conference reach one plugin in
+order: a delivery waits while an earlier one for the same conference and plugin is unfinished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+import os
+
+from core import clock
+from core.db import transaction
+from core.errors import NotFound
+from core.plugins import PluginHost
+from core.tables import Conference, DomainEvent, EventDelivery, Unit
+
+log = logging.getLogger("hoinghi.jobs")
+MAX_ATTEMPTS = int(os.environ.get("HOINGHI_MAX_ATTEMPTS", "8"))
+BACKOFF_BASE_SECONDS = int(os.environ.get("HOINGHI_BACKOFF_SECONDS", "30"))
+BACKOFF_MAX_SECONDS = 6 * 3600
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, ... capped at 6 h."""
+    return dt.timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def _implementers(host: PluginHost, hook: str) -> set[str]:
+    caller = getattr(host.pm.hook, hook, None)
+    if caller is None:
+        return set()
+    return {impl.plugin_name for impl in caller.get_hookimpls()}
+
+
+async def dispatch(host: PluginHost, *, batch: int = 500) -> int:
+    """Create delivery rows for new events; returns how many events were dispatched."""
+    events = await DomainEvent.select().where(DomainEvent.dispatched == False).order_by(DomainEvent.id).limit(batch)  # noqa: E712
+    paths: dict[int, str] = {}
+    for event in events:
+        plugins: set[str] = set()
+        implementers = _implementers(host, event["name"])
+        if implementers and event["unit_id"] is not None:
+            if event["unit_id"] not in paths:
+                unit = await Unit.select(Unit.path).where(Unit.id == event["unit_id"]).first()
+                paths[event["unit_id"]] = unit["path"] if unit else ""
+            if paths[event["unit_id"]]:
+                plugins = implementers & await host.enabled_for_path(paths[event["unit_id"]])
+        async with transaction():
+            for plugin in sorted(plugins):
+                await EventDelivery.insert(EventDelivery(event=event["id"], plugin=plugin, next_attempt_at=event["created_at"])) \
+                    .on_conflict(action="DO NOTHING")
+            await DomainEvent.update({DomainEvent.dispatched: True}).where(DomainEvent.id == event["id"])
+    return len(events)
+
+
+async def _blocked(delivery: dict) -> bool:
+    """An earlier event of the same conference is not yet delivered to this plugin."""
+    if delivery["conference_id"] is None:
+        return False
+    return await EventDelivery.exists().where(
+        (EventDelivery.plugin == delivery["plugin"]) & EventDelivery.status.is_in(["pending", "dead"])
+        & (EventDelivery.event < delivery["event"]) & (EventDelivery.event.conference_id == delivery["conference_id"]))
+
+
+async def _call(host: PluginHost, delivery: dict) -> None:
+    caller = getattr(host.pm.hook, delivery["name"])
+    impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name == delivery["plugin"]]
+    if not impls:
+        return  # the plugin was uninstalled: nothing to do
+    conference = None
+    if delivery["conference_id"] is not None:
+        conference = await Conference.select().where(Conference.id == delivery["conference_id"]).first()
+        if conference is None:
+            raise NotFound("conference gone")
+    event = {"id": delivery["event"], "name": delivery["name"], "unit_id": delivery["unit_id"],
+             "conference_id": delivery["conference_id"], "payload": delivery["payload"]}
+    result = impls[0].function(conference=conference, event=event)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def deliver_due(host: PluginHost, *, limit: int = 200) -> dict[str, int]:
+    """Run due deliveries once; returns counts by outcome."""
+    now = clock.now()
+    due = await EventDelivery.select(
+        EventDelivery.all_columns(), EventDelivery.event.name.as_alias("name"), EventDelivery.event.unit_id.as_alias("unit_id"),
+        EventDelivery.event.conference_id.as_alias("conference_id"), EventDelivery.event.payload.as_alias("payload"),
+    ).where((EventDelivery.status == "pending") & (EventDelivery.next_attempt_at <= now)).order_by(
+        EventDelivery.event).limit(limit).output(load_json=True)
+    outcome = {"delivered": 0, "retry": 0, "dead": 0, "waiting": 0}
+    for delivery in due:
+        if await _blocked(delivery):
+            outcome["waiting"] += 1
+            continue
+        try:
+            await _call(host, delivery)
+        except Exception as error:  # a plugin's failure is recorded, never propagated
+            attempts = delivery["attempts"] + 1
+            status = "dead" if attempts >= MAX_ATTEMPTS else "pending"
+            log.warning("delivery %s of event %s to %s failed (%s/%s): %r", delivery["id"], delivery["event"], delivery["plugin"],
+                        attempts, MAX_ATTEMPTS, error)
+            await EventDelivery.update({
+                EventDelivery.attempts: attempts, EventDelivery.status: status, EventDelivery.last_error: repr(error)[:2000],
+                EventDelivery.next_attempt_at: clock.now() + backoff(attempts),
+            }).where(EventDelivery.id == delivery["id"])
+            outcome["dead" if status == "dead" else "retry"] += 1
+            continue
+        await EventDelivery.update({EventDelivery.status: "delivered", EventDelivery.attempts: delivery["attempts"] + 1,
+                                    EventDelivery.delivered_at: clock.now(), EventDelivery.last_error: ""}).where(
+            EventDelivery.id == delivery["id"])
+        outcome["delivered"] += 1
+    return outcome
+
+
+async def run_once(host: PluginHost) -> dict[str, int]:
+    """One pass of the worker: dispatch new events, then deliver what is due."""
+    dispatched = await dispatch(host)
+    return {"dispatched": dispatched, **await deliver_due(host)}
+
+
+async def dead_letters(limit: int = 100) -> list[dict]:
+    return await EventDelivery.select(
+        EventDelivery.all_columns(), EventDelivery.event.name.as_alias("name"), EventDelivery.event.conference_id.as_alias("conference_id"),
+    ).where(EventDelivery.status == "dead").order_by(EventDelivery.id).limit(limit)
+
+
+async def retry_dead(delivery_id: int) -> None:
+    """An admin sends a dead delivery round again (attempts start over)."""
+    updated = await EventDelivery.update({EventDelivery.status: "pending", EventDelivery.attempts: 0,
+                                          EventDelivery.next_attempt_at: clock.now()}).where(
+        (EventDelivery.id == delivery_id) & (EventDelivery.status == "dead")).returning(EventDelivery.id)
+    if not updated:
+        raise NotFound("Không tìm thấy lần gửi thất bại này.")
