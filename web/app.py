@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import os
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
 from litestar.openapi import OpenAPIConfig
 
+from core import clock
+from core.config import get_settings
 from core.db import bind_engine, close_engine, current_engine, open_engine, process_engine
 
 
-@get("/healthz", opt={"access": "public"}, include_in_schema=True)
-async def healthz() -> dict[str, str]:
-    """Liveness and database reachability."""
-    from core.tables import Unit
+@get("/healthz", opt={"access": "public"})
+async def healthz() -> dict:
+    """Liveness, database reachability, the worker's heartbeat, queue lag and dead letters."""
+    from core.tables import DomainEvent, EventDelivery, Unit
+    from core.worker import HEARTBEAT_FILE
 
     await Unit.count()
-    return {"status": "ok", "database": current_engine().engine_type}
+    heartbeat_file = get_settings().var_dir / HEARTBEAT_FILE
+    heartbeat = dt.datetime.fromisoformat(heartbeat_file.read_text()) if heartbeat_file.exists() else None
+    oldest = await EventDelivery.select(EventDelivery.next_attempt_at).where(EventDelivery.status == "pending").order_by(
+        EventDelivery.next_attempt_at).first()
+    undispatched = await DomainEvent.select(DomainEvent.created_at).where(DomainEvent.dispatched == False).order_by(  # noqa: E712
+        DomainEvent.id).first()
+    waiting_since = min([row for row in (oldest and oldest["next_attempt_at"], undispatched and undispatched["created_at"]) if row],
+                        default=None)
+    return {
+        "status": "ok",
+        "database": current_engine().engine_type,
+        "worker_heartbeat": heartbeat.isoformat() if heartbeat else None,
+        "queue_lag_seconds": max(0.0, (clock.now() - waiting_since).total_seconds()) if waiting_since else 0.0,
+        "dead_letters": await EventDelivery.count().where(EventDelivery.status == "dead"),
+    }
 
 
 @asynccontextmanager
@@ -33,9 +54,31 @@ async def database_lifespan(app: Litestar):
         await close_engine(engine)
 
 
+@asynccontextmanager
+async def worker_lifespan(app: Litestar):
+    """Run the event worker inside the server: on SQLite only in the process holding the lock."""
+    from core.plugins import build_plugin_host
+    from core.worker import run_worker, worker_lock
+
+    lock = worker_lock()
+    runs = os.environ.get("HOINGHI_NO_WORKER") != "1" and (get_settings().is_postgres or lock.acquire())
+    if not runs:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(build_plugin_host(), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(task, timeout=10)
+        lock.release()
+
+
 def create_app() -> Litestar:
     return Litestar(
         route_handlers=[healthz],
-        lifespan=[database_lifespan],
+        lifespan=[database_lifespan, worker_lifespan],
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )

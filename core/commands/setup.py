@@ -27,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-worker", action="store_true", help="không chạy bộ xử lý sự kiện trong máy chủ web (PostgreSQL)")
     serve.set_defaults(handler=cmd_serve)
+
+    worker = subparsers.add_parser("worker", help="chạy bộ xử lý sự kiện (gửi sự kiện tới các plugin)")
+    worker.set_defaults(handler=cmd_worker)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -76,6 +80,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.no_worker:
+        os.environ["HOINGHI_NO_WORKER"] = "1"
+
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -89,3 +96,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from core.commands.runtime import CommandError, run_with_database
+    from core.config import get_settings
+    from core.plugins import build_plugin_host
+    from core.worker import run_worker, worker_lock
+
+    lock = worker_lock()
+    if not get_settings().is_postgres and not lock.acquire():
+        raise CommandError("Đã có một bộ xử lý đang chạy trên cơ sở dữ liệu SQLite này (chỉ được một); dùng PostgreSQL để chạy nhiều.")
+
+    async def body() -> None:
+        host = build_plugin_host()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("Bộ xử lý sự kiện đang chạy (Ctrl+C để dừng).", flush=True)
+        await run_worker(host, stop)
+
+    try:
+        run_with_database(body)
+    finally:
+        lock.release()
+    return 0
