@@ -91,6 +91,12 @@ class AppSpecs:
         (name, capabilities, ``send``); which units use them is per-unit enablement."""
 
     @hookspec
+    def job_handlers(self) -> dict[str, Any]:
+        """Scope: app. Called when the worker starts. Return {job kind: async function(job)}
+        for jobs the plugin schedules with ``core.jobs.schedule(plugin=...)``. A handler must be
+        idempotent: a job interrupted by a crash runs again after its lease expires."""
+
+    @hookspec
     def unit_deleted(self, unit_id: int) -> Any:
         """Scope: app (clean-up runs even where the plugin is off). Called after a unit is
         deleted: remove the plugin's rows about it. May return an awaitable."""

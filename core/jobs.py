@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import logging
 import os
 
@@ -119,10 +120,19 @@ async def deliver_due(host: PluginHost, *, limit: int = 200) -> dict[str, int]:
     return outcome
 
 
-async def run_once(host: PluginHost) -> dict[str, int]:
-    """One pass of the worker: dispatch new events, then deliver what is due."""
+async def run_once(host: PluginHost, handlers: dict | None = None) -> dict[str, int]:
+    """One pass of the worker: dispatch new events, deliver what is due, run due jobs."""
     dispatched = await dispatch(host)
-    return {"dispatched": dispatched, **await deliver_due(host)}
+    delivered = await deliver_due(host)
+    jobs = await run_due_jobs(handlers if handlers is not None else all_job_handlers(host))
+    return {"dispatched": dispatched, **delivered, **{f"jobs_{key}": value for key, value in jobs.items()}}
+
+
+def all_job_handlers(host: PluginHost) -> dict:
+    handlers = core_job_handlers()
+    for contributed in host.pm.hook.job_handlers():
+        handlers.update(contributed or {})
+    return handlers
 
 
 async def dead_letters(limit: int = 100) -> list[dict]:
@@ -138,3 +148,128 @@ async def retry_dead(delivery_id: int) -> None:
         (EventDelivery.id == delivery_id) & (EventDelivery.status == "dead")).returning(EventDelivery.id)
     if not updated:
         raise NotFound("Không tìm thấy lần gửi thất bại này.")
+
+
+# -- scheduled jobs -------------------------------------------------------------------------
+
+LEASE = dt.timedelta(seconds=int(os.environ.get("HOINGHI_JOB_LEASE_SECONDS", "300")))
+
+
+def _fault(step: str, kind: str) -> None:
+    """Crash-test hook: HOINGHI_FAULT="<step>:<kind>" kills the process at that step."""
+    if os.environ.get("HOINGHI_FAULT") == f"{step}:{kind}":
+        log.error("fault injected at %s of %s", step, kind)
+        os._exit(86)
+
+
+async def schedule(
+    kind: str, *, run_at: dt.datetime, dedupe_key: str | None = None, plugin: str | None = None, unit_id: int | None = None,
+    conference_id: int | None = None, payload: dict | None = None,
+) -> int:
+    """Schedule a job; with a ``dedupe_key`` an existing unfinished job is moved instead."""
+    from core.tables import Job
+
+    if dedupe_key is not None:
+        existing = await Job.select(Job.id, Job.status).where(Job.dedupe_key == dedupe_key).first()
+        if existing is not None:
+            await Job.update({Job.run_at: run_at, Job.payload: payload or {}, Job.status: "pending", Job.attempts: 0,
+                              Job.lease_until: None, Job.finished_at: None}).where(Job.id == existing["id"])
+            return existing["id"]
+    row = await Job.insert(Job(kind=kind, plugin=plugin, dedupe_key=dedupe_key, unit_id=unit_id, conference_id=conference_id,
+                               payload=payload or {}, run_at=run_at, created_at=clock.now())).returning(Job.id)
+    return row[0]["id"]
+
+
+async def cancel(*, dedupe_key: str | None = None, plugin: str | None = None, unit_ids: list[int] | None = None,
+                 conference_id: int | None = None) -> int:
+    """Cancel unfinished jobs matching every given filter; returns how many."""
+    from core.tables import Job
+
+    query = Job.update({Job.status: "cancelled", Job.finished_at: clock.now()}).where(Job.status.is_in(["pending", "running"]))
+    if dedupe_key is not None:
+        query = query.where(Job.dedupe_key == dedupe_key)
+    if plugin is not None:
+        query = query.where(Job.plugin == plugin)
+    if unit_ids is not None:
+        query = query.where(Job.unit_id.is_in(unit_ids or [-1]))
+    if conference_id is not None:
+        query = query.where(Job.conference_id == conference_id)
+    return len(await query.returning(Job.id))
+
+
+async def claim(*, limit: int = 20) -> list[dict]:
+    """Take due jobs under a lease: pending ones whose time came, and running ones whose lease
+    expired (their worker died). One UPDATE ... RETURNING on both databases; PostgreSQL also
+    skips rows another worker is claiming."""
+    from core.tables import Job
+
+    now = clock.now()
+    due = "(status = 'pending' AND run_at <= {}) OR (status = 'running' AND lease_until < {})"
+    lock = " FOR UPDATE SKIP LOCKED" if Job._meta.db.engine_type == "postgres" else ""
+    async with transaction():
+        return await Job.raw(
+            f"UPDATE job SET status = 'running', attempts = attempts + 1, lease_until = {{}} "
+            f"WHERE id IN (SELECT id FROM job WHERE {due} ORDER BY run_at, id LIMIT {{}}{lock}) RETURNING *",
+            now + LEASE, now, now, limit,
+        )
+
+
+# core housekeeping: kind -> how often it comes back
+PERIODIC = {
+    "end_conferences": dt.timedelta(minutes=5),
+    "materialise_series": dt.timedelta(hours=24),
+    "retention_purge": dt.timedelta(hours=24),
+}
+
+
+async def ensure_periodic_jobs() -> None:
+    """Schedule each core housekeeping job once (the worker calls this when it starts)."""
+    from core.tables import Job
+
+    for kind in PERIODIC:
+        if not await Job.exists().where((Job.dedupe_key == f"core:{kind}") & Job.status.is_in(["pending", "running"])):
+            await schedule(kind, run_at=clock.now(), dedupe_key=f"core:{kind}")
+
+
+def core_job_handlers() -> dict:
+    from core.services import conferences, retention, series
+
+    def periodic(kind, work):
+        async def handler(job):
+            await work()
+            # the next round; moving the job back to pending also keeps it from being marked done
+            await schedule(kind, run_at=clock.now() + PERIODIC[kind], dedupe_key=f"core:{kind}")
+
+        return handler
+
+    return {
+        "end_conferences": periodic("end_conferences", conferences.end_due_conferences),
+        "materialise_series": periodic("materialise_series", series.materialise_all_series),
+        "retention_purge": periodic("retention_purge", retention.purge),
+    }
+
+
+async def run_due_jobs(handlers: dict, *, limit: int = 20) -> dict[str, int]:
+    """Run claimed jobs; success marks done, failure retries with backoff, then dead."""
+    from core.tables import Job
+
+    outcome = {"done": 0, "rescheduled": 0, "retry": 0, "dead": 0}
+    for job in await claim(limit=limit):
+        handler = handlers.get(job["kind"])
+        _fault("after_claim", job["kind"])
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job['kind']!r}")
+            job["payload"] = json.loads(job["payload"]) if isinstance(job["payload"], str) else job["payload"]
+            await handler(job)
+            _fault("after_effect", job["kind"])
+        except Exception as error:  # recorded on the job; the worker goes on
+            dead = job["attempts"] >= MAX_ATTEMPTS
+            await Job.update({Job.status: "dead" if dead else "pending", Job.last_error: repr(error)[:2000], Job.lease_until: None,
+                              Job.run_at: clock.now() + backoff(job["attempts"])}).where(Job.id == job["id"])
+            outcome["dead" if dead else "retry"] += 1
+            continue
+        finished = await Job.update({Job.status: "done", Job.finished_at: clock.now(), Job.lease_until: None, Job.last_error: ""}).where(
+            (Job.id == job["id"]) & (Job.status == "running")).returning(Job.id)
+        outcome["done" if finished else "rescheduled"] += 1
+    return outcome

@@ -226,8 +226,19 @@ class PluginHost:
 
 
 async def _cancel_pending_work(host: PluginHost, unit_path: str, plugin: str) -> None:
-    """Pending deliveries of the plugin for units where it is now off are skipped."""
-    from core.tables import DomainEvent, EventDelivery
+    """Pending deliveries and jobs of the plugin for units where it is now off are dropped."""
+    from core.jobs import cancel
+    from core.tables import DomainEvent, EventDelivery, Job
+
+    job_units = await Job.select(Job.unit_id).where(
+        (Job.plugin == plugin) & Job.status.is_in(["pending", "running"])
+        & Job.unit_id.is_in(Unit.select(Unit.id).where(Unit.path.like(f"{unit_path}%"))))
+    off_units = []
+    for unit_id in sorted({row["unit_id"] for row in job_units}):
+        if plugin not in await host.enabled_for_path((await get_unit(unit_id))["path"]):
+            off_units.append(unit_id)
+    if off_units:
+        await cancel(plugin=plugin, unit_ids=off_units)
 
     affected = Unit.select(Unit.id).where(Unit.path.like(f"{unit_path}%"))
     pending = await EventDelivery.select(EventDelivery.id, EventDelivery.event.unit_id.as_alias("unit_id")).where(

@@ -353,6 +353,25 @@ class EventDelivery(Table, tablename="event_delivery"):
     delivered_at = Timestamptz(null=True, default=None)
 
 
+class Job(Table, tablename="job"):
+    """Scheduled work with ``run_at``; claimed under a lease so a crashed worker's job returns."""
+
+    id: Serial
+    kind = Varchar(length=64, index=True)
+    plugin = Varchar(length=64, null=True, default=None)  # None: a core job
+    dedupe_key = Varchar(length=255, null=True, default=None, unique=True)
+    unit_id = Integer(null=True, default=None)
+    conference_id = Integer(null=True, default=None, index=True)
+    payload = JSON(default="{}")
+    run_at = Timestamptz(default=TimestamptzNow(), index=True)
+    status = Varchar(length=12, default="pending", index=True)  # pending, running, done, dead, cancelled
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
 # (index name, table, columns): created as UNIQUE indexes by the initial migration.
 COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     ("person_category_uniq", "person_category", ("person", "category")),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core import clock
 from core.config import get_settings
-from core.jobs import run_once
+from core.jobs import all_job_handlers, ensure_periodic_jobs, run_once
 from core.plugins import PluginHost
 
 log = logging.getLogger("hoinghi.worker")
@@ -59,14 +59,16 @@ def write_heartbeat() -> None:
 
 async def run_worker(host: PluginHost, stop: asyncio.Event) -> None:
     """Deliver until ``stop`` is set; sleeps only when there was nothing to do."""
+    await ensure_periodic_jobs()
+    handlers = all_job_handlers(host)
     while not stop.is_set():
         try:
-            outcome = await run_once(host)
+            outcome = await run_once(host, handlers)
             write_heartbeat()
         except Exception:  # the loop survives a database hiccup; the error is logged
             log.exception("worker pass failed")
             outcome = {}
-        busy = outcome.get("dispatched", 0) or outcome.get("delivered", 0)
+        busy = outcome.get("dispatched", 0) or outcome.get("delivered", 0) or outcome.get("jobs_done", 0) or outcome.get("jobs_rescheduled", 0)
         if not busy:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=IDLE_SECONDS)

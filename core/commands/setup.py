@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-worker", action="store_true", help="không chạy bộ xử lý sự kiện trong máy chủ web (PostgreSQL)")
     serve.set_defaults(handler=cmd_serve)
 
-    worker = subparsers.add_parser("worker", help="chạy bộ xử lý sự kiện (gửi sự kiện tới các plugin)")
+    worker = subparsers.add_parser("worker", help="chạy bộ xử lý sự kiện và việc định kỳ")
+    worker.add_argument("--once", action="store_true", help="chạy một lượt rồi thoát")
     worker.set_defaults(handler=cmd_worker)
 
 
@@ -113,6 +114,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def body() -> None:
         host = build_plugin_host()
+        if args.once:
+            from core.jobs import all_job_handlers, ensure_periodic_jobs, run_once
+
+            await ensure_periodic_jobs()
+            print(await run_once(host, all_job_handlers(host)))
+            return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

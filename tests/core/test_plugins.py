@@ -204,6 +204,13 @@ async def test_switching_off_skips_pending_deliveries(db, tmp_path):
     conference = await make_conference(tree)
     await conferences.publish_conference(SYSTEM, conference["id"])
     await jobs.dispatch(host)
+    reminder = await jobs.schedule("remind", run_at=clock.now(), plugin="recorder", unit_id=tree["commune_a1"]["id"])
+    elsewhere = await jobs.schedule("remind", run_at=clock.now(), plugin="recorder", unit_id=tree["commune_b1"]["id"])
+    await host.set_state(SYSTEM, tree["district_a"]["id"], "recorder", "off")
+    from core.tables import Job
+
+    statuses = {row["id"]: row["status"] for row in await Job.select(Job.id, Job.status)}
+    assert statuses == {reminder: "cancelled", elsewhere: "pending"}
     await host.set_state(SYSTEM, tree["province"]["id"], "recorder", "off")
     await jobs.deliver_due(host)
     assert recorder.seen == []
