@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+demo: export HOINGHI_CONSOLE_CHANNEL = 1
 demo: $(STAMP)
 	$(BIN)/hoinghi init --non-interactive
 	$(BIN)/hoinghi demo

@@ -129,7 +129,13 @@ async def run_once(host: PluginHost, handlers: dict | None = None) -> dict[str, 
 
 
 def all_job_handlers(host: PluginHost) -> dict:
-    handlers = core_job_handlers()
+    from core import notifications
+
+    async def send_messages(job):
+        await notifications.reconcile_stale()
+        await notifications.send_due(host)
+
+    handlers = {**core_job_handlers(), "send_messages": send_messages}
     for contributed in host.pm.hook.job_handlers():
         handlers.update(contributed or {})
     return handlers

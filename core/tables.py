@@ -372,6 +372,62 @@ class Job(Table, tablename="job"):
     finished_at = Timestamptz(null=True, default=None)
 
 
+class Message(Table, tablename="message"):
+    """One message to one person on one channel: the delivery log.
+
+    queued -> sending -> sent -> delivered, or failed (with reason), or unknown (a crash while
+    sending: reconciled, never blindly resent). ``idempotency_key`` makes a second queueing of
+    the same (kind, conference, person, revision) a no-op.
+    """
+
+    id: Serial
+    kind = Varchar(length=64, index=True)
+    unit_id = Integer(null=True, default=None, index=True)
+    conference_id = Integer(null=True, default=None, index=True)
+    person = ForeignKey(Person, null=True, on_delete=OnDelete.set_null, index=True)
+    channel = Varchar(length=32)
+    address = Varchar(length=255, default="")
+    subject = Varchar(length=500, default="")
+    body = Text(default="")
+    urgent = Boolean(default=False)
+    status = Varchar(length=12, default="queued", index=True)
+    idempotency_key = Varchar(length=255, unique=True)
+    send_after = Timestamptz(default=TimestamptzNow(), index=True)
+    provider_id = Varchar(length=255, null=True, default=None)
+    error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sending_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class MessageTemplate(Table, tablename="message_template"):
+    """A unit's wording of one kind on one channel (the core's Vietnamese default otherwise)."""
+
+    id: Serial
+    unit = ForeignKey(Unit, null=False, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=64)
+    channel = Varchar(length=32)
+    subject = Varchar(length=500, default="")
+    body = Text()
+
+
+class NotificationOptOut(Table, tablename="notification_opt_out"):
+    id: Serial
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.cascade, index=True)
+    channel = Varchar(length=32)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UnitSetting(Table, tablename="unit_setting"):
+    """Per-unit settings (notification quotas, quiet hours, channel order, plugin settings)."""
+
+    id: Serial
+    unit = ForeignKey(Unit, null=False, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=128)
+    value = JSON(default="null")
+
+
 # (index name, table, columns): created as UNIQUE indexes by the initial migration.
 COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     ("person_category_uniq", "person_category", ("person", "category")),
@@ -390,6 +446,9 @@ COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     ("person_search_order_idx", "person", ("sort_key", "search_folded", "active", "unit")),
     ("plugin_state_uniq", "plugin_state", ("unit", "plugin")),
     ("event_delivery_uniq", "event_delivery", ("event", "plugin")),
+    ("message_template_uniq", "message_template", ("unit", "kind", "channel")),
+    ("notification_opt_out_uniq", "notification_opt_out", ("person", "channel")),
+    ("unit_setting_uniq", "unit_setting", ("unit", "key")),
 ]
 # Plain (non-unique) composite indexes for hot paths.
 COMPOSITE_INDEXES = {"token_subject_idx", "person_search_order_idx"}

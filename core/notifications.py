@@ -1,0 +1,377 @@
+"""The notification service: kinds, templates, recipients, quiet hours, opt-out, quotas,
+channel choice and the delivery log. Channels (SMS, email, ...) come from plugins through the
+``notification_channels`` hook; the core brings a ``console`` channel for development, tests
+and the demo.
+
+Sending: rows are queued (one per recipient and idempotency key), then a job marks each
+``sending`` and commits *before* the channel is called outside any transaction; a crash leaves
+``sending``, which :func:`reconcile_stale` turns into ``unknown`` — never a blind resend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import string
+import zoneinfo
+from typing import Any, Protocol
+
+from core import clock
+from core.access import Actor, conference_scope, require
+from core.config import get_settings
+from core.db import transaction
+from core.errors import Conflict, NotFound, ValidationError
+from core.services import audit
+from core.services.units import ancestors, get_unit
+from core.tables import Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
+
+log = logging.getLogger("hoinghi.notifications")
+
+CORE_KINDS: dict[str, dict] = {
+    "invitation": {"label": "Giấy mời", "subject": "Giấy mời: {title}",
+                   "body": "Kính mời đồng chí {name} dự {title} lúc {start} tại {venue}. Xác nhận tham dự: {link}"},
+    "nudge": {"label": "Nhắc trả lời", "subject": "Đề nghị xác nhận tham dự: {title}",
+              "body": "Đồng chí {name} chưa xác nhận tham dự {title} ({start}). Vui lòng trả lời: {link}"},
+    "reminder": {"label": "Nhắc lịch", "subject": "Nhắc lịch: {title}",
+                 "body": "Nhắc đồng chí {name}: {title} bắt đầu lúc {start} tại {venue}."},
+    "change_notice": {"label": "Thông báo thay đổi", "subject": "Thay đổi: {title}",
+                      "body": "{title} có thay đổi: {start} tại {venue}. Chi tiết: {link}"},
+    "cancellation": {"label": "Thông báo huỷ", "subject": "Huỷ: {title}",
+                     "body": "{title} dự kiến lúc {start} đã được huỷ. {reason}"},
+    "absentee_follow_up": {"label": "Nhắc người vắng", "subject": "Tài liệu {title}",
+                           "body": "Đồng chí {name} vắng mặt tại {title}. Tài liệu hội nghị: {link}"},
+    "one_time_code": {"label": "Mã xác nhận", "subject": "Mã xác nhận", "body": "Mã xác nhận của đồng chí: {code}"},
+    "free_message": {"label": "Tin nhắn tự do", "subject": "{title}", "body": "{text}"},
+}
+VARIABLES = {
+    "name": "Họ tên người nhận", "title": "Tên hội nghị", "start": "Giờ bắt đầu (dd/mm/yyyy HH:MM)", "venue": "Địa điểm",
+    "link": "Đường dẫn trang cá nhân", "reason": "Lý do", "code": "Mã xác nhận", "text": "Nội dung tự do", "unit": "Đơn vị",
+}
+# who a conference message goes to, by the invitation's answer
+AUDIENCES = {
+    "all": None,
+    "not_answered": ["pending"],
+    "accepted": ["accepted"],
+    "attending": ["accepted", "pending"],  # reminders: not to those who declined or are excused
+}
+DEFAULT_QUIET_HOURS = (21, 7)
+STALE_SENDING = dt.timedelta(minutes=10)
+
+
+class Channel(Protocol):
+    name: str
+    label: str
+    capabilities: frozenset[str]  # "attachments", "one_time_codes", "delivery_receipts"
+    cost_per_message: float
+    plugin: str | None
+
+    def address_for(self, person: dict) -> str | None: ...
+
+    async def send(self, message: dict, attachments: list[dict]) -> str | None: ...
+
+
+@dataclasses.dataclass
+class ConsoleChannel:
+    """Writes messages to the log and to var/console-messages.log. Declares every capability."""
+
+    name: str = "console"
+    label: str = "Bảng điều khiển (thử nghiệm)"
+    capabilities: frozenset[str] = frozenset({"attachments", "one_time_codes", "delivery_receipts"})
+    cost_per_message: float = 0.0
+    plugin: str | None = None
+
+    def address_for(self, person: dict) -> str | None:
+        return person.get("phone") or person.get("email") or f"person:{person['id']}"
+
+    async def send(self, message: dict, attachments: list[dict]) -> str | None:
+        line = json.dumps({"to": message["address"], "kind": message["kind"], "subject": message["subject"], "body": message["body"],
+                           "attachments": [a.get("filename") for a in attachments]}, ensure_ascii=False)
+        path = get_settings().var_dir / "console-messages.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        log.info("console message: %s", line)
+        return f"console-{message['id']}"
+
+
+def console_enabled() -> bool:
+    return os.environ.get("HOINGHI_CONSOLE_CHANNEL", "0") == "1"
+
+
+def channels(host) -> dict[str, Channel]:
+    """Every channel: plugins' ones, plus the console when enabled for this deployment."""
+    found: dict[str, Channel] = {}
+    for contributed in host.pm.hook.notification_channels():
+        for channel in contributed or []:
+            found[channel.name] = channel
+    if console_enabled():
+        found["console"] = ConsoleChannel()
+    return found
+
+
+def kinds(host=None) -> dict[str, dict]:
+    found = dict(CORE_KINDS)
+    if host is not None:
+        for contributed in host.pm.hook.message_kinds():
+            for kind in contributed or []:
+                found[kind["kind"]] = {"label": kind.get("label", kind["kind"]), "subject": kind.get("subject", ""),
+                                       "body": kind.get("default_template", kind.get("body", ""))}
+    return found
+
+
+def check_template(text: str, field: str) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise ValidationError(f"Mẫu không hợp lệ ({error}); dùng {{ten_bien}} cho biến.", field=field) from None
+    unknown = sorted(names - set(VARIABLES))
+    if unknown:
+        raise ValidationError(f"Biến không có: {', '.join(unknown)}. Dùng được: {', '.join(sorted(VARIABLES))}.", field=field)
+
+
+async def save_template(actor: Actor, *, unit_id: int, kind: str, channel: str, body: str, subject: str = "", host=None) -> dict:
+    unit = await get_unit(unit_id)
+    require(actor, "manage", unit["path"], what="đơn vị")
+    if kind not in kinds(host):
+        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+    if not body.strip():
+        raise ValidationError("Nội dung mẫu không được để trống.", field="body")
+    check_template(body, "body")
+    check_template(subject, "subject")
+    async with transaction():
+        await MessageTemplate.delete().where((MessageTemplate.unit == unit_id) & (MessageTemplate.kind == kind)
+                                             & (MessageTemplate.channel == channel))
+        await MessageTemplate.insert(MessageTemplate(unit=unit_id, kind=kind, channel=channel, subject=subject, body=body))
+        await audit.record(actor, "template.save", object_type="unit", object_id=unit_id, unit_id=unit_id, kind=kind, channel=channel)
+    return {"kind": kind, "channel": channel, "subject": subject, "body": body}
+
+
+async def template_for(unit_path: str, kind: str, channel: str, host=None) -> dict:
+    """The nearest unit's template (the unit, then its ancestors), else the core default."""
+    chain = await ancestors(unit_path)
+    ids = [unit["id"] for unit in chain]
+    rows = await MessageTemplate.select().where(MessageTemplate.unit.is_in(ids) & (MessageTemplate.kind == kind)
+                                                & (MessageTemplate.channel == channel)) if ids else []
+    by_unit = {row["unit"]: row for row in rows}
+    for unit_id in reversed(ids):
+        if unit_id in by_unit:
+            return {"subject": by_unit[unit_id]["subject"], "body": by_unit[unit_id]["body"]}
+    default = kinds(host).get(kind)
+    if default is None:
+        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+    return {"subject": default["subject"], "body": default["body"]}
+
+
+def render(template: dict, context: dict) -> tuple[str, str]:
+    values = {name: context.get(name, "") for name in VARIABLES}
+    return template["subject"].format_map(values), template["body"].format_map(values)
+
+
+async def unit_setting(unit_path: str, key: str, default: Any = None) -> Any:
+    """A unit's setting, inherited from the nearest ancestor that sets it."""
+    ids = [int(part) for part in unit_path.strip("/").split("/") if part]
+    rows = await UnitSetting.select(UnitSetting.unit, UnitSetting.value).where(
+        UnitSetting.unit.is_in(ids) & (UnitSetting.key == key)) if ids else []
+    # SQLite's JSON columns have numeric affinity: '2' comes back as the number 2
+    by_unit = {row["unit"]: json.loads(row["value"]) if isinstance(row["value"], str) else row["value"] for row in rows}
+    for unit_id in reversed(ids):
+        if unit_id in by_unit:
+            return by_unit[unit_id]
+    return default
+
+
+async def set_unit_setting(actor: Actor, unit_id: int, key: str, value: Any) -> None:
+    unit = await get_unit(unit_id)
+    require(actor, "admin", unit["path"], what="đơn vị")
+    async with transaction():
+        await UnitSetting.delete().where((UnitSetting.unit == unit_id) & (UnitSetting.key == key))
+        # stored as JSON text ourselves: a bare number would come back as a number from SQLite
+        await UnitSetting.insert(UnitSetting(unit=unit_id, key=key, value=json.dumps(value, ensure_ascii=False)))
+        await audit.record(actor, "setting.set", object_type="unit", object_id=unit_id, unit_id=unit_id, key=key)
+
+
+def next_allowed(now: dt.datetime, timezone: str, quiet: tuple[int, int]) -> dt.datetime:
+    """``now``, or the end of the quiet hours (in the unit's zone) when now is inside them."""
+    start_hour, end_hour = quiet
+    local = now.astimezone(zoneinfo.ZoneInfo(timezone))
+    inside = local.hour >= start_hour or local.hour < end_hour if start_hour > end_hour else start_hour <= local.hour < end_hour
+    if not inside:
+        return now
+    day = local.date() if local.hour < end_hour else local.date() + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, end_hour, tzinfo=local.tzinfo).astimezone(dt.timezone.utc)
+
+
+async def _enabled_channels(host, unit_path: str) -> list[Channel]:
+    available = channels(host)
+    enabled_plugins = await host.enabled_for_path(unit_path)
+    usable = {name: channel for name, channel in available.items() if channel.plugin is None or channel.plugin in enabled_plugins}
+    order = await unit_setting(unit_path, "notifications.channel_order", None) or sorted(usable)
+    return [usable[name] for name in order if name in usable] + [c for n, c in sorted(usable.items()) if n not in order]
+
+
+async def _quota_left(unit_id: int, unit_path: str, channel: str) -> int | None:
+    quota = await unit_setting(unit_path, f"notifications.quota.{channel}", None)
+    if quota is None:
+        return None
+    now = clock.now()
+    month_start = dt.datetime(now.year, now.month, 1, tzinfo=dt.timezone.utc)
+    used = await Message.count().where((Message.unit_id == unit_id) & (Message.channel == channel) & (Message.created_at >= month_start)
+                                       & (Message.kind != "one_time_code") & (Message.status != "failed"))
+    return max(int(quota) - used, 0)
+
+
+def _local_start(conference: dict) -> str:
+    return conference["starts_at"].astimezone(zoneinfo.ZoneInfo(conference["timezone"])).strftime("%d/%m/%Y %H:%M")
+
+
+async def queue_conference_messages(
+    actor: Actor, host, *, kind: str, conference_id: int, audience: str = "all", urgent: bool = False, text: str = "",
+    campaign: str = "",
+) -> dict[str, int]:
+    """Queue one message per recipient; returns counts (queued, duplicates, no_channel, opted_out, over_quota)."""
+    scope = await conference_scope(actor, conference_id, "manage")
+    conference = scope.conference
+    if audience not in AUDIENCES:
+        raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
+    if kind not in kinds(host):
+        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+    unit_path = scope.unit_path
+    query = Invitation.select(Invitation.person, Invitation.person.full_name.as_alias("full_name"),
+                              Invitation.person.phone.as_alias("phone"), Invitation.person.email.as_alias("email")).where(
+        (Invitation.conference == conference_id) & (Invitation.status == "active"))
+    if AUDIENCES[audience] is not None:
+        query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
+    recipients = await query
+    usable = await _enabled_channels(host, unit_path)
+    if not usable:
+        raise Conflict("Đơn vị chưa bật kênh gửi tin nào (SMS, email...).")
+    opt_outs = {(row["person"], row["channel"]) for row in await NotificationOptOut.select(
+        NotificationOptOut.person, NotificationOptOut.channel).where(NotificationOptOut.person.is_in([r["person"] for r in recipients] or [-1]))}
+    venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference_id).first()
+    quiet = tuple(await unit_setting(unit_path, "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
+    send_after = clock.now() if urgent else next_allowed(clock.now(), conference["timezone"], quiet)
+    counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
+    quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
+    templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
+    rows = []
+    for recipient in recipients:
+        person = {"id": recipient["person"], "phone": recipient["phone"], "email": recipient["email"]}
+        chosen = None
+        opted = False
+        for channel in usable:
+            if (person["id"], channel.name) in opt_outs:
+                opted = True
+                continue
+            address = channel.address_for(person)
+            if address:
+                chosen = (channel, address)
+                break
+        if chosen is None:
+            counts["opted_out" if opted else "no_channel"] += 1
+            continue
+        channel, address = chosen
+        if quota_left[channel.name] is not None:
+            if quota_left[channel.name] <= 0:
+                counts["over_quota"] += 1
+                continue
+            quota_left[channel.name] -= 1
+        subject, body = render(templates[channel.name], {
+            "name": recipient["full_name"], "title": conference["title"], "start": _local_start(conference),
+            "venue": (venue["address"] or venue["name"]) if venue else "", "reason": conference.get("cancel_reason", ""), "text": text,
+            "link": "",  # the web issue puts the personal page link here (never a login token in a calendar)
+        })
+        key = f"{kind}:{conference_id}:{person['id']}:{conference['revision']}{':' + campaign if campaign else ''}"
+        rows.append(Message(kind=kind, unit_id=conference["unit"], conference_id=conference_id, person=person["id"], channel=channel.name,
+                            address=address, subject=subject, body=body, urgent=urgent, idempotency_key=key, send_after=send_after,
+                            created_at=clock.now()))
+    async with transaction():
+        for start in range(0, len(rows), 1000):
+            inserted = await Message.insert(*rows[start : start + 1000]).on_conflict(action="DO NOTHING").returning(Message.id)
+            counts["queued"] += len(inserted)
+        counts["duplicates"] = len(rows) - counts["queued"]
+        await audit.record(actor, "messages.queue", object_type="conference", object_id=conference_id, unit_id=conference["unit"],
+                           kind=kind, **counts)
+        from core import jobs
+
+        await jobs.schedule("send_messages", run_at=send_after, dedupe_key=f"core:send_messages:{send_after.isoformat()}")
+    return counts
+
+
+async def send_one_time_code(host, *, person_id: int, code: str, purpose: str) -> dict:
+    """Send a one-time code now (quiet hours and quotas do not apply) on a capable channel."""
+    person = await Person.select(Person.id, Person.phone, Person.email, Person.unit, Person.unit.path.as_alias("path")).where(
+        Person.id == person_id).first()
+    if person is None:
+        raise NotFound("Không tìm thấy người này.")
+    capable = [c for c in await _enabled_channels(host, person["path"]) if "one_time_codes" in c.capabilities]
+    for channel in capable:
+        address = channel.address_for(person)
+        if address:
+            subject, body = render(await template_for(person["path"], "one_time_code", channel.name, host), {"code": code})
+            async with transaction():
+                message = (await Message.insert(Message(
+                    kind="one_time_code", unit_id=person["unit"], person=person_id, channel=channel.name, address=address,
+                    subject=subject, body=body, urgent=True, idempotency_key=f"one_time_code:{purpose}:{person_id}:{secrets.token_hex(8)}",
+                    send_after=clock.now(), created_at=clock.now())).returning(*Message.all_columns()))[0]
+            return await _send(host, message, channel)
+    raise Conflict("Không gửi được mã: đơn vị chưa bật kênh nào gửi được mã xác nhận (SMS) hoặc người này không có số điện thoại.")
+
+
+async def _send(host, message: dict, channel: Channel) -> dict:
+    """queued -> sending (committed) -> channel call outside any transaction -> sent | failed."""
+    claimed = await Message.update({Message.status: "sending", Message.sending_at: clock.now()}).where(
+        (Message.id == message["id"]) & (Message.status == "queued")).returning(Message.id)
+    if not claimed:
+        return await Message.select().where(Message.id == message["id"]).first()
+    attachments = []
+    if "attachments" in channel.capabilities and message.get("unit_id"):
+        unit = await get_unit(message["unit_id"])
+        hooks = await host.hooks_for_path(unit["path"])
+        attachments = [a for result in hooks.message_attachments(message=message) for a in (result or [])]
+    try:
+        provider_id = await channel.send(message, attachments)
+    except Exception as error:  # the provider refused: the reason is kept on the message
+        await Message.update({Message.status: "failed", Message.error: repr(error)[:1000]}).where(Message.id == message["id"])
+    else:
+        await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
+            Message.id == message["id"])
+    return await Message.select().where(Message.id == message["id"]).first()
+
+
+async def send_due(host, *, limit: int = 500) -> int:
+    """Send queued messages whose time came; returns how many were attempted."""
+    available = channels(host)
+    due = await Message.select().where((Message.status == "queued") & (Message.send_after <= clock.now())).order_by(
+        Message.id).limit(limit)
+    for message in due:
+        channel = available.get(message["channel"])
+        if channel is None:
+            await Message.update({Message.status: "failed", Message.error: "kênh không còn được bật"}).where(Message.id == message["id"])
+            continue
+        await _send(host, message, channel)
+    return len(due)
+
+
+async def reconcile_stale(*, older_than: dt.timedelta = STALE_SENDING) -> int:
+    """A message left ``sending`` by a crash becomes ``unknown`` (a receipt may still settle it)."""
+    stale = await Message.update({Message.status: "unknown"}).where(
+        (Message.status == "sending") & (Message.sending_at < clock.now() - older_than)).returning(Message.id)
+    return len(stale)
+
+
+async def opt_out(person_id: int, channel: str) -> None:
+    await NotificationOptOut.insert(NotificationOptOut(person=person_id, channel=channel, created_at=clock.now())).on_conflict(
+        action="DO NOTHING")
+
+
+async def message_log(actor: Actor, conference_id: int, *, limit: int = 200) -> list[dict]:
+    await conference_scope(actor, conference_id, "read")
+    return await Message.select(Message.id, Message.kind, Message.person, Message.channel, Message.status, Message.error,
+                                Message.created_at, Message.sent_at).where(Message.conference_id == conference_id).order_by(
+        Message.id).limit(limit)
+
+
