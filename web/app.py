@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import os
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
 from litestar.openapi import OpenAPIConfig
 
-from core import clock
 from core.config import get_settings
 from core.db import bind_engine, close_engine, current_engine, open_engine, process_engine
 
@@ -19,24 +17,16 @@ from core.db import bind_engine, close_engine, current_engine, open_engine, proc
 @get("/healthz", opt={"access": "public"})
 async def healthz() -> dict:
     """Liveness, database reachability, the worker's heartbeat, queue lag and dead letters."""
-    from core.tables import DomainEvent, EventDelivery, Unit
-    from core.worker import HEARTBEAT_FILE
+    from core.commands.status import collect
 
-    await Unit.count()
-    heartbeat_file = get_settings().var_dir / HEARTBEAT_FILE
-    heartbeat = dt.datetime.fromisoformat(heartbeat_file.read_text()) if heartbeat_file.exists() else None
-    oldest = await EventDelivery.select(EventDelivery.next_attempt_at).where(EventDelivery.status == "pending").order_by(
-        EventDelivery.next_attempt_at).first()
-    undispatched = await DomainEvent.select(DomainEvent.created_at).where(DomainEvent.dispatched == False).order_by(  # noqa: E712
-        DomainEvent.id).first()
-    waiting_since = min([row for row in (oldest and oldest["next_attempt_at"], undispatched and undispatched["created_at"]) if row],
-                        default=None)
+    report = await collect()
+    heartbeat = report["worker_heartbeat"]
     return {
         "status": "ok",
         "database": current_engine().engine_type,
         "worker_heartbeat": heartbeat.isoformat() if heartbeat else None,
-        "queue_lag_seconds": max(0.0, (clock.now() - waiting_since).total_seconds()) if waiting_since else 0.0,
-        "dead_letters": await EventDelivery.count().where(EventDelivery.status == "dead"),
+        "queue_lag_seconds": report["queue_lag_seconds"],
+        "dead_letters": report["dead_deliveries"] + report["dead_jobs"],
     }
 
 

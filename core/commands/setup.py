@@ -117,8 +117,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if args.once:
             from core.jobs import all_job_handlers, ensure_periodic_jobs, run_once
 
+            from core.worker import write_heartbeat
+
             await ensure_periodic_jobs()
             print(await run_once(host, all_job_handlers(host)))
+            write_heartbeat()
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

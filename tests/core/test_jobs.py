@@ -107,3 +107,13 @@ def _ended_events(env: dict) -> dict[int, int]:
 
     with sqlite3.connect(Path(env["HOINGHI_VAR_DIR"]) / "hoinghi.sqlite") as connection:
         return dict(connection.execute(query).fetchall())
+
+
+@pytest.mark.sqlite_only
+def test_status_reports_queue_and_dead_letters(tmp_path):
+    env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
+    run_cli("init", "--non-interactive", env=env)
+    report = run_cli("status", env=env)
+    assert "Nhịp bộ xử lý gần nhất: chưa có" in report.stdout and "Việc lỗi hẳn: 0" in report.stdout
+    run_cli("worker", "--once", env=env)
+    assert "chưa có" not in run_cli("status", env=env).stdout.splitlines()[0]
