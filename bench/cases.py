@@ -103,4 +103,105 @@ async def audience_of_100k_invitations() -> dict:
     return _figure(elapsed, 20)
 
 
-ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audience_of_100k_invitations]
+async def _published_conference_of_100k():
+    import datetime as dt
+
+    from core.access import Actor
+    from core.services import audiences, conferences
+
+    tree = await data.unit_tree(100)
+    await data.people(100_000, [unit["id"] for unit in tree])
+    system = Actor.system_actor("bench")
+    audience = await audiences.create_audience(system, unit_id=1, name="Toàn tỉnh", rules={"categories": data.CATEGORIES})
+    start = dt.datetime(2030, 3, 12, 1, tzinfo=dt.timezone.utc)
+    conference = await conferences.create_conference(
+        system, unit_id=1, title="Hội nghị toàn tỉnh", kind="all_member", format="in_person", starts_at=start,
+        ends_at=start + dt.timedelta(hours=3), venues=[{"name": "Hội trường", "address": "Số 1"}], audience_ids=[audience["id"]])
+    await conferences.publish_conference(system, conference["id"])
+    return conference
+
+
+def _bench_host(plugin):
+    import tempfile
+    from pathlib import Path
+
+    from core.plugins import build_plugin_host
+
+    toml = Path(tempfile.mkdtemp()) / "plugins.toml"
+    toml.write_text('[plugins.bench]\ndefault = "on"\n')
+    return build_plugin_host(plugins_toml=toml, extra=[("bench", plugin)], discover=False)
+
+
+async def event_fan_out_100k() -> dict:
+    """Event of a 100,000-invitee conference reaches a handler after commit"""
+    from core import jobs
+    from core.hookspecs import hookimpl
+
+    class Listener:
+        reached_at = None
+
+        @hookimpl
+        def invitations_issued(self, conference, event):
+            Listener.reached_at = time.perf_counter()
+
+    host = _bench_host(Listener())
+    await _published_conference_of_100k()
+    committed = time.perf_counter()
+    await jobs.run_once(host, {})
+    assert Listener.reached_at is not None
+    return _figure(Listener.reached_at - committed, 1.0)
+
+
+async def job_throughput() -> dict:
+    """Trivial jobs run by the queue (jobs per second, 3,000 jobs)"""
+    import datetime as dt
+
+    from core import clock, jobs
+    from core.db import bulk_insert, transaction
+    from core.tables import Job
+
+    now = clock.now() - dt.timedelta(seconds=1)
+    async with transaction():
+        await bulk_insert(Job, ["kind", "payload", "run_at", "status", "attempts", "last_error", "created_at"],
+                          [("noop", "{}", now, "pending", 0, "", now) for _ in range(3000)])
+    done = 0
+
+    async def noop(job):
+        return None
+
+    started = time.perf_counter()
+    while done < 3000:
+        done += (await jobs.run_due_jobs({"noop": noop}, limit=500))["done"]
+    rate = done / (time.perf_counter() - started)
+    target = 1000 if Job._meta.db.engine_type == "postgres" else 300
+    return {"measured": f"{rate:.0f} /s", "target": f">= {target} /s", "ok": rate >= target}
+
+
+async def reminder_campaign_100k() -> dict:
+    """Reminder campaign to 100,000: message rows created (s; peak memory)"""
+    import os
+    import tracemalloc
+
+    from core import notifications
+    from core.access import Actor
+
+    os.environ["HOINGHI_CONSOLE_CHANNEL"] = "1"
+    host = _bench_host(object())
+    conference = await _published_conference_of_100k()
+    tracemalloc.start()
+    started = time.perf_counter()
+    counts = await notifications.queue_conference_messages(Actor.system_actor("bench"), host, kind="reminder",
+                                                           conference_id=conference["id"], audience="attending", urgent=True)
+    elapsed = time.perf_counter() - started
+    grown_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024  # peak Python allocations during the campaign
+    tracemalloc.stop()
+    assert counts["queued"] == 100_000, counts
+    from core.tables import Message
+
+    limit = 15 if Message._meta.db.engine_type == "postgres" else 30
+    return {"measured": f"{elapsed:.2f} s, +{grown_mb:.0f} MB", "target": f"< {limit} s, < 100 MB",
+            "ok": elapsed < limit and grown_mb < 100}
+
+
+ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audience_of_100k_invitations, event_fan_out_100k,
+       job_throughput, reminder_campaign_100k]

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from core import clock
 from core.access import Actor, conference_scope, require
 from core.config import get_settings
-from core.db import transaction
+from core.db import bulk_insert, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit
 from core.services.units import ancestors, get_unit
@@ -228,11 +228,21 @@ def _local_start(conference: dict) -> str:
     return conference["starts_at"].astimezone(zoneinfo.ZoneInfo(conference["timezone"])).strftime("%d/%m/%Y %H:%M")
 
 
+_MESSAGE_COLUMNS = ["kind", "unit_id", "conference_id", "person", "channel", "address", "subject", "body", "urgent", "status",
+                    "idempotency_key", "send_after", "error", "created_at"]
+RECIPIENT_CHUNK = 5000
+
+
 async def queue_conference_messages(
     actor: Actor, host, *, kind: str, conference_id: int, audience: str = "all", urgent: bool = False, text: str = "",
     campaign: str = "",
 ) -> dict[str, int]:
-    """Queue one message per recipient; returns counts (queued, duplicates, no_channel, opted_out, over_quota)."""
+    """Queue one message per recipient; returns counts (queued, duplicates, no_channel, opted_out, over_quota).
+
+    Recipients are read in chunks and written through the driver, so 100,000 of them neither
+    fill the memory nor take minutes; a message already queued under the same idempotency key
+    is not queued again.
+    """
     scope = await conference_scope(actor, conference_id, "manage")
     conference = scope.conference
     if audience not in AUDIENCES:
@@ -240,59 +250,68 @@ async def queue_conference_messages(
     if kind not in kinds(host):
         raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
     unit_path = scope.unit_path
-    query = Invitation.select(Invitation.person, Invitation.person.full_name.as_alias("full_name"),
-                              Invitation.person.phone.as_alias("phone"), Invitation.person.email.as_alias("email")).where(
-        (Invitation.conference == conference_id) & (Invitation.status == "active"))
-    if AUDIENCES[audience] is not None:
-        query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
-    recipients = await query
     usable = await _enabled_channels(host, unit_path)
     if not usable:
         raise Conflict("Đơn vị chưa bật kênh gửi tin nào (SMS, email...).")
+    invited = Invitation.select(Invitation.person).where((Invitation.conference == conference_id) & (Invitation.status == "active"))
     opt_outs = {(row["person"], row["channel"]) for row in await NotificationOptOut.select(
-        NotificationOptOut.person, NotificationOptOut.channel).where(NotificationOptOut.person.is_in([r["person"] for r in recipients] or [-1]))}
+        NotificationOptOut.person, NotificationOptOut.channel).where(NotificationOptOut.person.is_in(invited))}
+    suffix = f":{campaign}" if campaign else ""
+    prefix = f"{kind}:{conference_id}:"
+    already = {row["idempotency_key"] for row in await Message.select(Message.idempotency_key).where(
+        (Message.conference_id == conference_id) & (Message.kind == kind))}
     venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference_id).first()
     quiet = tuple(await unit_setting(unit_path, "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
-    send_after = clock.now() if urgent else next_allowed(clock.now(), conference["timezone"], quiet)
+    now = clock.now()
+    send_after = now if urgent else next_allowed(now, conference["timezone"], quiet)
     counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
     quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
     templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
-    rows = []
-    for recipient in recipients:
-        person = {"id": recipient["person"], "phone": recipient["phone"], "email": recipient["email"]}
-        chosen = None
-        opted = False
-        for channel in usable:
-            if (person["id"], channel.name) in opt_outs:
-                opted = True
-                continue
-            address = channel.address_for(person)
-            if address:
-                chosen = (channel, address)
-                break
-        if chosen is None:
-            counts["opted_out" if opted else "no_channel"] += 1
-            continue
-        channel, address = chosen
-        if quota_left[channel.name] is not None:
-            if quota_left[channel.name] <= 0:
-                counts["over_quota"] += 1
-                continue
-            quota_left[channel.name] -= 1
-        subject, body = render(templates[channel.name], {
-            "name": recipient["full_name"], "title": conference["title"], "start": _local_start(conference),
-            "venue": (venue["address"] or venue["name"]) if venue else "", "reason": conference.get("cancel_reason", ""), "text": text,
-            "link": "",  # the web issue puts the personal page link here (never a login token in a calendar)
-        })
-        key = f"{kind}:{conference_id}:{person['id']}:{conference['revision']}{':' + campaign if campaign else ''}"
-        rows.append(Message(kind=kind, unit_id=conference["unit"], conference_id=conference_id, person=person["id"], channel=channel.name,
-                            address=address, subject=subject, body=body, urgent=urgent, idempotency_key=key, send_after=send_after,
-                            created_at=clock.now()))
+    shared = {"title": conference["title"], "start": _local_start(conference), "reason": conference.get("cancel_reason", ""),
+              "venue": (venue["address"] or venue["name"]) if venue else "", "text": text,
+              "link": ""}  # the web issue puts the personal page link here (never a login token)
+    last_person = 0
     async with transaction():
-        for start in range(0, len(rows), 1000):
-            inserted = await Message.insert(*rows[start : start + 1000]).on_conflict(action="DO NOTHING").returning(Message.id)
-            counts["queued"] += len(inserted)
-        counts["duplicates"] = len(rows) - counts["queued"]
+        while True:
+            query = Invitation.select(Invitation.person, Invitation.person.full_name.as_alias("full_name"),
+                                      Invitation.person.phone.as_alias("phone"), Invitation.person.email.as_alias("email")).where(
+                (Invitation.conference == conference_id) & (Invitation.status == "active") & (Invitation.person > last_person))
+            if AUDIENCES[audience] is not None:
+                query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
+            chunk = await query.order_by(Invitation.person).limit(RECIPIENT_CHUNK)
+            if not chunk:
+                break
+            last_person = chunk[-1]["person"]
+            rows = []
+            for recipient in chunk:
+                person = {"id": recipient["person"], "phone": recipient["phone"], "email": recipient["email"]}
+                key = f"{prefix}{person['id']}:{conference['revision']}{suffix}"
+                if key in already:
+                    counts["duplicates"] += 1
+                    continue
+                chosen, opted = None, False
+                for channel in usable:
+                    if (person["id"], channel.name) in opt_outs:
+                        opted = True
+                        continue
+                    address = channel.address_for(person)
+                    if address:
+                        chosen = (channel, address)
+                        break
+                if chosen is None:
+                    counts["opted_out" if opted else "no_channel"] += 1
+                    continue
+                channel, address = chosen
+                if quota_left[channel.name] is not None:
+                    if quota_left[channel.name] <= 0:
+                        counts["over_quota"] += 1
+                        continue
+                    quota_left[channel.name] -= 1
+                subject, body = render(templates[channel.name], {**shared, "name": recipient["full_name"]})
+                rows.append((kind, conference["unit"], conference_id, person["id"], channel.name, address, subject, body, urgent,
+                             "queued", key, send_after, "", now))
+            await bulk_insert(Message, _MESSAGE_COLUMNS, rows)
+            counts["queued"] += len(rows)
         await audit.record(actor, "messages.queue", object_type="conference", object_id=conference_id, unit_id=conference["unit"],
                            kind=kind, **counts)
         from core import jobs
