@@ -15,11 +15,20 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subparsers)
+    from core.plugins import build_plugin_host
+
+    build_plugin_host().pm.hook.cli_commands(subparsers=subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    from core.plugins import PluginConfigError
+
+    try:
+        parser = build_parser()
+    except PluginConfigError as error:
+        print(f"Lỗi cấu hình plugin: {error}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0

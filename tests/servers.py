@@ -27,11 +27,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], *, cwd: str, workers: int = 1):
+def running_server(env: dict[str, str], *, cwd: str, workers: int = 1, python: str = sys.executable):
     """Yields the base URL of a server started with ``env`` layered over this process's env."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        [python, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env={**os.environ, **env},
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -67,8 +67,14 @@ async def worker_lifespan(app: Litestar):
 
 
 def create_app() -> Litestar:
-    return Litestar(
-        route_handlers=[healthz],
+    from core.plugins import build_plugin_host
+    from web.plugin_routes import plugin_route_handlers
+
+    host = build_plugin_host()
+    app = Litestar(
+        route_handlers=[healthz, *plugin_route_handlers(host)],
         lifespan=[database_lifespan, worker_lifespan],
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )
+    app.state.plugin_host = host
+    return app

@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     grant.add_argument("role", choices=["admin", "organiser", "checkin_staff", "viewer"])
     grant.add_argument("unit_code")
     grant.set_defaults(handler=cmd_user_grant)
+    _register_plugin_commands(subparsers)
 
 
 async def _unit_by_code(code: str) -> dict:
@@ -111,4 +112,42 @@ def cmd_user_password(args: argparse.Namespace) -> int:
 
     password = run_with_database(body)
     print(f"Mật khẩu mới của {args.username} (chỉ hiện một lần): {password}")
+    return 0
+
+
+def _register_plugin_commands(subparsers: argparse._SubParsersAction) -> None:
+    plugin = subparsers.add_parser("plugin", help="bật/tắt plugin theo đơn vị").add_subparsers(dest="plugin_command", required=True)
+    listing = plugin.add_parser("list", help="các plugin và trạng thái ở một đơn vị")
+    listing.add_argument("unit_code")
+    listing.set_defaults(handler=cmd_plugin_list)
+    switch = plugin.add_parser("set", help="đặt on, off hoặc inherit cho một đơn vị")
+    switch.add_argument("unit_code")
+    switch.add_argument("plugin")
+    switch.add_argument("state", choices=["on", "off", "inherit"])
+    switch.set_defaults(handler=cmd_plugin_set)
+
+
+def cmd_plugin_list(args: argparse.Namespace) -> int:
+    from core.commands.runtime import run_with_database
+    from core.plugins import build_plugin_host
+
+    async def body() -> list[dict]:
+        unit = await _unit_by_code(args.unit_code)
+        return await build_plugin_host().states(Actor.system_actor("hoinghi plugin list"), unit["id"])
+
+    for row in run_with_database(body):
+        print(f"{row['plugin']:<20} {'BẬT' if row['enabled'] else 'tắt':<4} (thiết lập: {row['setting']}{', khoá' if row['locked'] else ''})")
+    return 0
+
+
+def cmd_plugin_set(args: argparse.Namespace) -> int:
+    from core.commands.runtime import run_with_database
+    from core.plugins import build_plugin_host
+
+    async def body() -> None:
+        unit = await _unit_by_code(args.unit_code)
+        await build_plugin_host().set_state(Actor.system_actor("hoinghi plugin set"), unit["id"], args.plugin, args.state)
+
+    run_with_database(body)
+    print(f"Đã đặt {args.plugin} = {args.state} cho {args.unit_code}.")
     return 0
