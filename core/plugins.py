@@ -294,3 +294,36 @@ def installed_piccolo_apps() -> list[str]:
     for ep in installed_entry_points():
         pm.register(ep.load(), name=ep.name)
     return [app for apps in pm.hook.piccolo_apps() for app in (apps or [])]
+
+
+def _schema(host: PluginHost, plugin: str) -> dict[str, dict]:
+    others = [host.pm.get_plugin(name) for name in host.infos if name != plugin]
+    return {key: spec for result in host.pm.subset_hook_caller("settings_schema", others)() for key, spec in (result or {}).items()}
+
+
+async def set_plugin_setting(host: PluginHost, actor: Actor, *, unit_id: int, plugin: str, key: str, value: Any) -> None:
+    """A unit-scope setting of a plugin, validated against the plugin's settings schema."""
+    from core.notifications import set_unit_setting
+
+    if plugin not in host.infos:
+        raise ValidationError(f"Không có plugin {plugin!r}.", field="plugin")
+    spec = _schema(host, plugin).get(key)
+    if spec is None or spec.get("scope") != "unit":
+        raise ValidationError(f"Plugin {plugin} không có thiết lập theo đơn vị tên {key!r}.", field="key")
+    expected = {"str": str, "int": int, "bool": bool, "list": list}.get(spec.get("type", "str"), str)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ValidationError(f"Thiết lập {spec.get('label', key)} phải có kiểu {spec.get('type', 'str')}.", field=key)
+    await set_unit_setting(actor, unit_id, f"plugin.{plugin}.{key}", value)
+
+
+async def plugin_setting(host: PluginHost, *, unit_path: str, plugin: str, key: str) -> Any:
+    """The unit's value (inherited from the nearest ancestor that sets it) or the schema default;
+    deployment-scope keys come from plugins.toml."""
+    from core.notifications import unit_setting
+
+    spec = _schema(host, plugin).get(key)
+    if spec is None:
+        raise KeyError(f"{plugin}.{key}")
+    if spec.get("scope") == "deployment":
+        return host.configs[plugin].settings.get(key, spec.get("default"))
+    return await unit_setting(unit_path, f"plugin.{plugin}.{key}", spec.get("default"))

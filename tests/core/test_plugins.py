@@ -215,3 +215,30 @@ async def test_switching_off_skips_pending_deliveries(db, tmp_path):
     await jobs.deliver_due(host)
     assert recorder.seen == []
     assert (await EventDelivery.select(EventDelivery.status).first())["status"] == "skipped"
+
+
+class Configurable:
+    @hookimpl
+    def settings_schema(self):
+        return {
+            "api_url": {"scope": "deployment", "type": "str", "default": "https://example.vn", "label": "Địa chỉ API"},
+            "reminder_hours": {"scope": "unit", "type": "int", "default": 24, "label": "Nhắc trước (giờ)"},
+        }
+
+
+async def test_plugin_settings_by_scope(db, tmp_path):
+    tree = await make_tree()
+    host = build_plugin_host(plugins_toml=write_toml(tmp_path, '[plugins.conf.settings]\napi_url = "https://sms.example.vn"\n'),
+                             extra=[("conf", Configurable())], discover=False)
+    from core.plugins import plugin_setting, set_plugin_setting
+
+    assert await plugin_setting(host, unit_path=tree["commune_a1"]["path"], plugin="conf", key="api_url") == "https://sms.example.vn"
+    assert await plugin_setting(host, unit_path=tree["commune_a1"]["path"], plugin="conf", key="reminder_hours") == 24
+    await set_plugin_setting(host, SYSTEM, unit_id=tree["district_a"]["id"], plugin="conf", key="reminder_hours", value=48)
+    assert await plugin_setting(host, unit_path=tree["commune_a1"]["path"], plugin="conf", key="reminder_hours") == 48
+    assert await plugin_setting(host, unit_path=tree["commune_b1"]["path"], plugin="conf", key="reminder_hours") == 24
+    with pytest.raises(ValidationError):
+        await set_plugin_setting(host, SYSTEM, unit_id=tree["district_a"]["id"], plugin="conf", key="reminder_hours", value="hai")
+    with pytest.raises(ValidationError):  # a deployment key is not a unit's to change
+        await set_plugin_setting(host, SYSTEM, unit_id=tree["district_a"]["id"], plugin="conf", key="api_url", value="x")
+
