@@ -394,3 +394,30 @@ async def message_log(actor: Actor, conference_id: int, *, limit: int = 200) -> 
         Message.id).limit(limit)
 
 
+
+
+async def apply_receipt(*, channel: str, provider_id: str, delivered: bool, reason: str = "") -> bool:
+    """A delivery receipt from a channel: sent/unknown -> delivered, or failed with the reason.
+    Returns False when no message has that provider id (the receipt is kept by the channel)."""
+    values = {Message.status: "delivered", Message.delivered_at: clock.now()} if delivered else {
+        Message.status: "failed", Message.error: reason[:1000] or "nhà mạng báo không gửi được"}
+    updated = await Message.update(values).where(
+        (Message.channel == channel) & (Message.provider_id == provider_id) & Message.status.is_in(["sent", "unknown", "sending"])
+    ).returning(Message.id)
+    return bool(updated)
+
+
+async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel: str) -> dict:
+    """The message as the first invitee (in Vietnamese order) would read it, with the count."""
+    scope = await conference_scope(actor, conference_id, "manage")
+    conference = scope.conference
+    first = await Invitation.select(Invitation.person.full_name.as_alias("full_name")).where(
+        (Invitation.conference == conference_id) & (Invitation.status == "active")).order_by(Invitation.person.sort_key).first()
+    count = await Invitation.count().where((Invitation.conference == conference_id) & (Invitation.status == "active"))
+    venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference_id).first()
+    subject, body = render(await template_for(scope.unit_path, kind, channel, host), {
+        "name": first["full_name"] if first else "Nguyễn Văn A", "title": conference["title"], "start": _local_start(conference),
+        "venue": (venue["address"] or venue["name"]) if venue else "", "reason": conference.get("cancel_reason", ""),
+    })
+    cost = getattr(channels(host).get(channel), "cost_per_message", 0.0) or 0.0
+    return {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}

@@ -11,6 +11,7 @@ plugins and dropped when the generation counter in the database moves.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.metadata
 import inspect
 import sys
@@ -113,6 +114,19 @@ def _check_sync(pm: pluggy.PluginManager) -> None:
             if inspect.iscoroutinefunction(impl.function) or inspect.isasyncgenfunction(impl.function):
                 raise PluginConfigError(
                     f"plugin {impl.plugin_name}: hook {name} phải là hàm đồng bộ (chỉ hook vòng đời mới được async)")
+
+
+def _check_table_prefixes(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+    """A plugin's tables are named after it (``qr_checkin_scan``), so they never collide."""
+    for name in infos:
+        others = [pm.get_plugin(other) for other in infos if other != name]
+        for app_path in [app for apps in pm.subset_hook_caller("piccolo_apps", others)() for app in (apps or [])]:
+            app_config = importlib.import_module(app_path).APP_CONFIG
+            if app_config.app_name != name:
+                raise PluginConfigError(f"plugin {name}: Piccolo app phải tên {name!r}, không phải {app_config.app_name!r}")
+            for table in app_config.table_classes:
+                if not table._meta.tablename.startswith(f"{name}_"):
+                    raise PluginConfigError(f"plugin {name}: bảng {table._meta.tablename!r} phải bắt đầu bằng {name}_")
 
 
 class UnitHooks:
@@ -278,6 +292,7 @@ def build_plugin_host(*, plugins_toml: Path | None = None, extra: Iterable[tuple
             raise PluginConfigError(f"plugin {name} cần plugin chưa cài: {', '.join(missing)}")
     pm.check_pending()
     _check_sync(pm)
+    _check_table_prefixes(pm, infos)
     schemas: dict[str, dict] = {}
     for name in infos:
         caller = pm.subset_hook_caller("settings_schema", [pm.get_plugin(other) for other in infos if other != name])

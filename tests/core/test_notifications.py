@@ -149,3 +149,20 @@ async def test_quota_failures_stale_sending_and_one_time_codes(db, tmp_path):
     off_host = host_with(tmp_path, FakeSms(), default="off")
     with pytest.raises(Conflict, match="mã xác nhận"):
         await notifications.send_one_time_code(off_host, person_id=group[2]["id"], code="1", purpose="self_checkin")
+
+
+async def test_receipts_and_preview(db, tmp_path):
+    tree = await make_tree()
+    sms = FakeSms(cost_per_message=350.0)
+    host = host_with(tmp_path, sms)
+    conference, group = await _conference(tree, with_phone=2, without_phone=0)
+    preview = await notifications.preview(SYSTEM, host, kind="invitation", conference_id=conference["id"], channel="sms")
+    assert preview["recipients"] == 2 and preview["estimated_cost"] == 700.0 and "Có Số 0" in preview["body"]
+    clock.set_now(local(2026, 3, 9, 10))
+    await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"])
+    await notifications.send_due(host)
+    assert await notifications.apply_receipt(channel="sms", provider_id="sms-1", delivered=True)
+    assert await notifications.apply_receipt(channel="sms", provider_id="sms-2", delivered=False, reason="thuê bao không liên lạc được")
+    assert not await notifications.apply_receipt(channel="sms", provider_id="sms-99", delivered=True)
+    statuses = sorted((m["status"], m["error"]) for m in await Message.select(Message.status, Message.error))
+    assert statuses == [("delivered", ""), ("failed", "thuê bao không liên lạc được")]

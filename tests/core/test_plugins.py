@@ -242,3 +242,27 @@ async def test_plugin_settings_by_scope(db, tmp_path):
     with pytest.raises(ValidationError):  # a deployment key is not a unit's to change
         await set_plugin_setting(host, SYSTEM, unit_id=tree["district_a"]["id"], plugin="conf", key="api_url", value="x")
 
+
+
+def test_plugin_tables_must_carry_the_plugin_prefix(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from piccolo.columns import Varchar
+    from piccolo.conf.apps import AppConfig
+    from piccolo.table import Table
+
+    class Unprefixed(Table, tablename="notes_without_prefix"):
+        text = Varchar()
+
+    module = types.ModuleType("prefixed_plugin_app")
+    module.APP_CONFIG = AppConfig(app_name="pref", migrations_folder_path=str(tmp_path), table_classes=[Unprefixed])
+    monkeypatch.setitem(sys.modules, "prefixed_plugin_app", module)
+
+    class Prefixed:
+        @hookimpl
+        def piccolo_apps(self):
+            return ["prefixed_plugin_app"]
+
+    with pytest.raises(PluginConfigError, match="phải bắt đầu bằng pref_"):
+        build_plugin_host(plugins_toml=tmp_path / "none.toml", extra=[("pref", Prefixed())], discover=False)
