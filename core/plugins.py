@@ -342,3 +342,21 @@ async def plugin_setting(host: PluginHost, *, unit_path: str, plugin: str, key: 
     if spec.get("scope") == "deployment":
         return host.configs[plugin].settings.get(key, spec.get("default"))
     return await unit_setting(unit_path, f"plugin.{plugin}.{key}", spec.get("default"))
+
+
+async def call_each(host: PluginHost, hook: str, **kwargs) -> dict[str, str]:
+    """Call an app-scoped hook on every installed plugin (clean-up runs even where a plugin is
+    off), awaiting each result in turn; one plugin's failure is logged and does not stop the
+    others. Returns {plugin: error} for the failures."""
+    import logging
+
+    failures: dict[str, str] = {}
+    for impl in getattr(host.pm.hook, hook).get_hookimpls():
+        try:
+            result = impl.function(**kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as error:  # isolated per plugin, reported to the caller
+            logging.getLogger("hoinghi.plugins").exception("plugin %s failed in %s", impl.plugin_name, hook)
+            failures[impl.plugin_name] = repr(error)
+    return failures

@@ -414,3 +414,21 @@ async def list_conferences(
     return await query.order_by(Conference.starts_at).limit(max(1, min(limit, 1000))).offset(max(0, offset))
 
 
+
+
+async def delete_conference(actor: Actor, conference_id: int, *, host) -> dict[str, str]:
+    """Delete a draft or cancelled conference nobody attended; every installed plugin cleans up
+    its own rows (``conference_deleted``), even where it is off. Returns plugins that failed."""
+    from core.plugins import call_each
+    from core.tables import Attendance
+
+    conference = await _managed(actor, conference_id)
+    if conference["status"] not in ("draft", "cancelled"):
+        raise Conflict("Chỉ xoá được bản nháp hoặc hội nghị đã huỷ; hội nghị đã công bố hãy huỷ trước.")
+    if await Attendance.exists().where((Attendance.conference == conference_id) & (Attendance.method != "derived")):
+        raise Conflict("Hội nghị đã có điểm danh; không xoá được (giữ số liệu báo cáo).")
+    async with transaction():
+        await Conference.delete().where(Conference.id == conference_id)
+        await audit.record(actor, "conference.delete", object_type="conference", object_id=conference_id, unit_id=conference["unit"],
+                           title=conference["title"])
+    return await call_each(host, "conference_deleted", conference_id=conference_id)

@@ -188,3 +188,23 @@ async def ancestors(unit_path: str) -> list[dict]:
     ids = [int(part) for part in unit_path.strip("/").split("/") if part]
     rows = await Unit.select().where(Unit.id.is_in(ids)) if ids else []
     return sorted(rows, key=lambda row: row["depth"])
+
+
+async def delete_unit(actor: Actor, unit_id: int, *, host) -> dict[str, str]:
+    """Delete an empty leaf unit (no sub-units, people, conferences or audiences); every
+    installed plugin cleans up (``unit_deleted``). Returns plugins that failed."""
+    from core.plugins import call_each
+    from core.tables import Audience, Conference, Person
+
+    unit = await get_unit(unit_id)
+    require(actor, "admin", unit["path"], what="đơn vị")
+    if unit["parent"] is None:
+        raise Conflict("Không thể xoá đơn vị gốc.")
+    for table, what in ((Unit, "đơn vị cấp dưới"), (Person, "người"), (Conference, "hội nghị"), (Audience, "đối tượng")):
+        column = table.parent if table is Unit else table.unit
+        if await table.exists().where(column == unit_id):
+            raise Conflict(f"Đơn vị còn {what}; hãy chuyển hoặc xoá trước.")
+    async with transaction():
+        await Unit.delete().where(Unit.id == unit_id)
+        await audit.record(actor, "unit.delete", object_type="unit", object_id=unit_id, unit_id=unit["parent"], name=unit["name"])
+    return await call_each(host, "unit_deleted", unit_id=unit_id)

@@ -266,3 +266,39 @@ def test_plugin_tables_must_carry_the_plugin_prefix(tmp_path, monkeypatch):
 
     with pytest.raises(PluginConfigError, match="phải bắt đầu bằng pref_"):
         build_plugin_host(plugins_toml=tmp_path / "none.toml", extra=[("pref", Prefixed())], discover=False)
+
+
+async def test_clean_up_hooks_run_on_every_plugin_even_where_off(db, tmp_path):
+    from core.services import units
+
+    tree = await make_tree()
+    cleaned = []
+
+    class Tidy:
+        @hookimpl
+        async def conference_deleted(self, conference_id):
+            cleaned.append(("conference", conference_id))
+
+        @hookimpl
+        def unit_deleted(self, unit_id):
+            cleaned.append(("unit", unit_id))
+
+    class Broken:
+        @hookimpl
+        def conference_deleted(self, conference_id):
+            raise RuntimeError("không dọn được")
+
+    host = build_plugin_host(plugins_toml=write_toml(tmp_path, '[plugins.tidy]\ndefault = "off"\n'),
+                             extra=[("tidy", Tidy()), ("broken", Broken())], discover=False)
+    await make_people(tree["commune_a1"], 1)
+    conference = await make_conference(tree)
+    failures = await conferences.delete_conference(SYSTEM, conference["id"], host=host)
+    assert cleaned == [("conference", conference["id"])] and list(failures) == ["broken"]
+    published = await make_conference(tree)
+    await conferences.publish_conference(SYSTEM, published["id"])
+    with pytest.raises(Conflict):
+        await conferences.delete_conference(SYSTEM, published["id"], host=host)
+    with pytest.raises(Conflict, match="cấp dưới"):
+        await units.delete_unit(SYSTEM, tree["district_b"]["id"], host=host)
+    await units.delete_unit(SYSTEM, tree["commune_b1"]["id"], host=host)
+    assert cleaned[-1] == ("unit", tree["commune_b1"]["id"])
