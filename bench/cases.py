@@ -82,28 +82,20 @@ async def import_100k_people_csv() -> dict:
 
 async def audience_of_100k_invitations() -> dict:
     """Resolve an audience of 100,000 and create their invitations"""
-    import datetime as dt
-
     from core.access import Actor
-    from core.services import audiences, conferences
+    from core.services import conferences
     from core.tables import Invitation
 
-    tree = await data.unit_tree(100)
-    await data.people(100_000, [unit["id"] for unit in tree])
-    system = Actor.system_actor("bench")
-    audience = await audiences.create_audience(system, unit_id=1, name="Toàn tỉnh", rules={"categories": data.CATEGORIES})
-    start = dt.datetime(2030, 3, 12, 1, tzinfo=dt.timezone.utc)
-    conference = await conferences.create_conference(
-        system, unit_id=1, title="Hội nghị toàn tỉnh", kind="all_member", format="in_person", starts_at=start,
-        ends_at=start + dt.timedelta(hours=3), venues=[{"name": "Hội trường"}], audience_ids=[audience["id"]])
+    conference = await _conference_of_100k()
     started = time.perf_counter()
-    await conferences.publish_conference(system, conference["id"])
+    await conferences.publish_conference(Actor.system_actor("bench"), conference["id"])
     elapsed = time.perf_counter() - started
     assert await Invitation.count().where(Invitation.conference == conference["id"]) == 100_000
     return _figure(elapsed, 20)
 
 
-async def _published_conference_of_100k():
+async def _conference_of_100k():
+    """A draft conference whose audience is 100,000 people across 100 units."""
     import datetime as dt
 
     from core.access import Actor
@@ -114,11 +106,17 @@ async def _published_conference_of_100k():
     system = Actor.system_actor("bench")
     audience = await audiences.create_audience(system, unit_id=1, name="Toàn tỉnh", rules={"categories": data.CATEGORIES})
     start = dt.datetime(2030, 3, 12, 1, tzinfo=dt.timezone.utc)
-    conference = await conferences.create_conference(
+    return await conferences.create_conference(
         system, unit_id=1, title="Hội nghị toàn tỉnh", kind="all_member", format="in_person", starts_at=start,
         ends_at=start + dt.timedelta(hours=3), venues=[{"name": "Hội trường", "address": "Số 1"}], audience_ids=[audience["id"]])
-    await conferences.publish_conference(system, conference["id"])
-    return conference
+
+
+async def _published_conference_of_100k():
+    from core.access import Actor
+    from core.services import conferences
+
+    conference = await _conference_of_100k()
+    return await conferences.publish_conference(Actor.system_actor("bench"), conference["id"])
 
 
 def _bench_host(plugin):
