@@ -135,7 +135,10 @@ def all_job_handlers(host: PluginHost) -> dict:
         await notifications.reconcile_stale()
         await notifications.send_due(host)
 
-    handlers = {**core_job_handlers(), "send_messages": send_messages}
+    async def conference_reminder(job):
+        await notifications.send_reminder(host, job)
+
+    handlers = {**core_job_handlers(), "send_messages": send_messages, "conference_reminder": conference_reminder}
     for contributed in host.pm.hook.job_handlers():
         handlers.update(contributed or {})
     return handlers
@@ -187,7 +190,7 @@ async def schedule(
 
 
 async def cancel(*, dedupe_key: str | None = None, plugin: str | None = None, unit_ids: list[int] | None = None,
-                 conference_id: int | None = None) -> int:
+                 conference_id: int | None = None, kind: str | None = None) -> int:
     """Cancel unfinished jobs matching every given filter; returns how many."""
     from core.tables import Job
 
@@ -200,6 +203,8 @@ async def cancel(*, dedupe_key: str | None = None, plugin: str | None = None, un
         query = query.where(Job.unit_id.is_in(unit_ids or [-1]))
     if conference_id is not None:
         query = query.where(Job.conference_id == conference_id)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
     return len(await query.returning(Job.id))
 
 

@@ -27,7 +27,7 @@ from core.db import bulk_insert, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit
 from core.services.units import ancestors, get_unit
-from core.tables import Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
+from core.tables import Conference, Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
 
 log = logging.getLogger("hoinghi.notifications")
 
@@ -421,3 +421,42 @@ async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel:
     })
     cost = getattr(channels(host).get(channel), "cost_per_message", 0.0) or 0.0
     return {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
+
+
+DEFAULT_REMINDER_OFFSETS_HOURS = [24, 2]
+
+
+async def schedule_reminders(conference_id: int) -> int:
+    """(Re)schedule the reminder jobs of a published conference at the unit's offsets before its
+    start; a moved conference moves its reminders (same dedupe keys). Returns how many."""
+    from core import jobs
+
+    conference = await Conference.select(Conference.all_columns(), Conference.unit.path.as_alias("unit_path")).where(
+        Conference.id == conference_id).first()
+    if conference is None or conference["status"] != "published":
+        return 0
+    offsets = await unit_setting(conference["unit_path"], "notifications.reminder_offsets_hours", DEFAULT_REMINDER_OFFSETS_HOURS)
+    scheduled = 0
+    for hours in offsets:
+        run_at = conference["starts_at"] - dt.timedelta(hours=hours)
+        key = f"reminder:{conference_id}:{hours}h"
+        if run_at <= clock.now():
+            await jobs.cancel(dedupe_key=key)
+            continue
+        await jobs.schedule("conference_reminder", run_at=run_at, dedupe_key=key, unit_id=conference["unit"],
+                            conference_id=conference_id, payload={"hours": hours})
+        scheduled += 1
+    return scheduled
+
+
+async def cancel_reminders(conference_id: int) -> int:
+    from core import jobs
+
+    return await jobs.cancel(conference_id=conference_id, kind="conference_reminder")
+
+
+async def send_reminder(host, job: dict) -> dict[str, int]:
+    """The reminder job: accepted and not-yet-answered invitees, not those who declined."""
+    return await queue_conference_messages(Actor.system_actor("reminder job"), host, kind="reminder",
+                                           conference_id=job["conference_id"], audience="attending",
+                                           campaign=f"{job['payload'].get('hours', 0)}h")

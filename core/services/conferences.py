@@ -111,6 +111,9 @@ async def _record_change(actor: Actor, conference: dict, changes: dict, *, signi
             await Series.update({Series.revision: Series.revision + 1}).where(Series.id == conference["series"])
             await Conference.update({Conference.is_exception: True}).where(Conference.id == conference["id"])
         if conference["status"] == "published":
+            from core.notifications import schedule_reminders
+
+            await schedule_reminders(conference["id"])  # reminders move with the conference
             await events.emit("conference_revised", unit_id=conference["unit"], conference_id=conference["id"], revision=revision,
                               fields=sorted(changes))
     return revision
@@ -303,6 +306,7 @@ async def set_audiences(actor: Actor, conference_id: int, audience_ids: list[int
 
 async def publish_conference(actor: Actor, conference_id: int) -> dict:
     """draft -> published; snapshots the audiences into invitations in the same transaction."""
+    from core.notifications import schedule_reminders
     from core.services.invitations import snapshot_on_publish
 
     conference = await _managed(actor, conference_id)
@@ -316,6 +320,7 @@ async def publish_conference(actor: Actor, conference_id: int) -> dict:
         await ConferenceChange.insert(ConferenceChange(conference=conference_id, actor_id=actor.user_id, changed_at=clock.now(),
                                                        changes={"status": ["draft", "published"]}, revision=conference["revision"]))
         await snapshot_on_publish(actor, conference_id)
+        await schedule_reminders(conference_id)
         await audit.record(actor, "conference.publish", object_type="conference", object_id=conference_id, unit_id=conference["unit"])
         await events.emit("conference_published", unit_id=conference["unit"], conference_id=conference_id)
     return await get_conference(actor, conference_id)
@@ -330,6 +335,9 @@ async def cancel_conference(actor: Actor, conference_id: int, *, reason: str = "
                                  Conference.cancel_reason: clean(reason)}).where(Conference.id == conference_id)
         await _record_change(actor, {**conference, "status": "cancelled" if conference["status"] == "published" else "draft"},
                              {"status": (conference["status"], "cancelled")}, significant=True)
+        from core.notifications import cancel_reminders
+
+        await cancel_reminders(conference_id)
         if conference["status"] == "published":
             await events.emit("conference_cancelled", unit_id=conference["unit"], conference_id=conference_id, reason=clean(reason))
     return await get_conference(actor, conference_id)

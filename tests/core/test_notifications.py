@@ -166,3 +166,28 @@ async def test_receipts_and_preview(db, tmp_path):
     assert not await notifications.apply_receipt(channel="sms", provider_id="sms-99", delivered=True)
     statuses = sorted((m["status"], m["error"]) for m in await Message.select(Message.status, Message.error))
     assert statuses == [("delivered", ""), ("failed", "thuê bao không liên lạc được")]
+
+
+async def test_reminders_follow_the_conference(db, tmp_path):
+    from core.tables import Job
+
+    tree = await make_tree()
+    sms = FakeSms()
+    host = host_with(tmp_path, sms)
+    clock.set_now(local(2026, 3, 1, 9))
+    conference, group = await _conference(tree, with_phone=2, without_phone=0)
+    jobs_by_key = {j["dedupe_key"]: j for j in await Job.select().where(Job.kind == "conference_reminder")}
+    assert jobs_by_key["reminder:%d:24h" % conference["id"]]["run_at"] == local(2026, 3, 9, 8)
+    assert jobs_by_key["reminder:%d:2h" % conference["id"]]["run_at"] == local(2026, 3, 10, 6)
+    await conferences.update_conference(SYSTEM, conference["id"], starts_at=local(2026, 3, 12, 8), ends_at=local(2026, 3, 12, 11))
+    moved = await Job.select(Job.run_at).where(Job.dedupe_key == "reminder:%d:24h" % conference["id"]).first()
+    assert moved["run_at"] == local(2026, 3, 11, 8)
+    rows = await invitations.list_invitations(SYSTEM, conference["id"])
+    await invitations.respond(rows[0]["id"], answer="declined")
+    clock.set_now(local(2026, 3, 11, 8, 1))
+    await jobs.run_due_jobs(jobs.all_job_handlers(host))
+    await jobs.run_due_jobs(jobs.all_job_handlers(host))
+    assert [m["person"] for m in sms.sent] == [rows[1]["person"]]
+    await conferences.cancel_conference(SYSTEM, conference["id"])
+    statuses = {j["dedupe_key"]: j["status"] for j in await Job.select().where(Job.kind == "conference_reminder")}
+    assert statuses["reminder:%d:2h" % conference["id"]] == "cancelled"
