@@ -1,8 +1,13 @@
 """Mounting the routes plugins contribute, behind one guard: 404 where the plugin is off.
 
 Every plugin route declares, in its ``opt``, its plugin and how its unit is found:
-``{"plugin": "ical", "unit_from": "unit_id" | "conference_id"}`` (a path parameter). A route
-without that declaration stops start-up.
+``{"plugin": "ical", "unit_from": ...}`` with one of
+
+* ``unit_id``, ``conference_id``, ``venue_id``: a path parameter;
+* ``feed_token``: a path parameter holding a calendar-feed token (the person's unit);
+* ``device_token``: the ``X-Device-Token`` header of a scanner device (its conference's unit).
+
+A route without that declaration stops start-up.
 """
 
 from __future__ import annotations
@@ -16,16 +21,33 @@ from litestar.router import Router
 
 from core.plugins import PluginConfigError, PluginHost
 
-UNIT_RESOLVERS = ("unit_id", "conference_id")
+UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token")
+DEVICE_HEADER = "x-device-token"
 
 
-async def _unit_path(source: str, value: int) -> str | None:
-    from core.tables import Conference, Unit
+async def unit_path_from(source: str, value: str) -> str | None:
+    """The materialised path of the unit ``value`` leads to, or None when it leads nowhere."""
+    from core.errors import NotFound
+    from core.services import tokens
+    from core.tables import Conference, Person, Unit, Venue
 
-    if source == "unit_id":
-        row = await Unit.select(Unit.path).where(Unit.id == value).first()
-        return row["path"] if row else None
-    row = await Conference.select(Conference.unit.path.as_alias("path")).where(Conference.id == value).first()
+    try:
+        if source == "unit_id":
+            row = await Unit.select(Unit.path).where(Unit.id == int(value)).first()
+        elif source == "conference_id":
+            row = await Conference.select(Conference.unit.path.as_alias("path")).where(Conference.id == int(value)).first()
+        elif source == "venue_id":
+            row = await Venue.select(Venue.conference.unit.path.as_alias("path")).where(Venue.id == int(value)).first()
+        elif source == "feed_token":
+            subject_type, subject_id = await tokens.verify_derived(value, "calendar_feed")
+            row = await Person.select(Person.unit.path.as_alias("path")).where(Person.id == subject_id).first()
+        else:  # device_token
+            token = await tokens.verify_secret_token(value, "scanner_device")
+            table = Venue if token["subject_type"] == "venue" else Conference
+            path = Venue.conference.unit.path if table is Venue else Conference.unit.path
+            row = await table.select(path.as_alias("path")).where(table.id == token["subject_id"]).first()
+    except (ValueError, TypeError, NotFound):
+        return None
     return row["path"] if row else None
 
 
@@ -33,11 +55,8 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
     """Answer 404, as if the route did not exist, where the handler's plugin is off."""
     plugin, source = handler.opt["plugin"], handler.opt["unit_from"]
     host: PluginHost = connection.app.state.plugin_host
-    try:
-        value = int(connection.path_params[source])
-    except (KeyError, TypeError, ValueError):
-        raise NotFoundException("Không tìm thấy trang này.") from None
-    path = await _unit_path(source, value)
+    value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
+    path = await unit_path_from(source, str(value)) if value is not None else None
     if path is None or plugin not in await host.enabled_for_path(path):
         raise NotFoundException("Không tìm thấy trang này.")
 
