@@ -360,3 +360,13 @@ async def call_each(host: PluginHost, hook: str, **kwargs) -> dict[str, str]:
             logging.getLogger("hoinghi.plugins").exception("plugin %s failed in %s", impl.plugin_name, hook)
             failures[impl.plugin_name] = repr(error)
     return failures
+
+
+async def conferences_with_plugin(host: PluginHost, *, person_id: int, plugin: str) -> list[int]:
+    """The conferences a person is invited to whose unit has ``plugin`` on (attendee pages show
+    a plugin's content only for those)."""
+    from core.tables import Invitation
+
+    rows = await Invitation.select(Invitation.conference, Invitation.conference.unit.path.as_alias("path")).where(
+        (Invitation.person == person_id) & (Invitation.status == "active"))
+    return [row["conference"] for row in rows if plugin in await host.enabled_for_path(row["path"])]

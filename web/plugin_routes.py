@@ -5,7 +5,10 @@ Every plugin route declares, in its ``opt``, its plugin and how its unit is foun
 
 * ``unit_id``, ``conference_id``, ``venue_id``: a path parameter;
 * ``feed_token``: a path parameter holding a calendar-feed token (the person's unit);
-* ``device_token``: the ``X-Device-Token`` header of a scanner device (its conference's unit).
+* ``device_token``: the ``X-Device-Token`` header of a scanner device (its conference's unit);
+* ``attendee_session``: the attendee signed in through their personal link (``/me/<plugin>/…``):
+  the route is reachable when the plugin is on for at least one of the person's conferences,
+  and filters its content per conference with ``core.plugins.conferences_with_plugin``.
 
 A route without that declaration stops start-up.
 """
@@ -21,7 +24,8 @@ from litestar.router import Router
 
 from core.plugins import PluginConfigError, PluginHost
 
-UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token")
+UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token", "attendee_session")
+SESSION_PERSON_KEY = "person_id"  # set in the session by the attendee entry /i/<token>
 DEVICE_HEADER = "x-device-token"
 
 
@@ -55,6 +59,14 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
     """Answer 404, as if the route did not exist, where the handler's plugin is off."""
     plugin, source = handler.opt["plugin"], handler.opt["unit_from"]
     host: PluginHost = connection.app.state.plugin_host
+    if source == "attendee_session":
+        from core.plugins import conferences_with_plugin
+
+        session = connection.scope.get("session") or {}
+        person_id = session.get(SESSION_PERSON_KEY) if isinstance(session, dict) else None
+        if person_id is None or not await conferences_with_plugin(host, person_id=int(person_id), plugin=plugin):
+            raise NotFoundException("Không tìm thấy trang này.")
+        return
     value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
     path = await unit_path_from(source, str(value)) if value is not None else None
     if path is None or plugin not in await host.enabled_for_path(path):

@@ -1,3 +1,4 @@
+import datetime as dt
 import inspect
 
 import pytest
@@ -302,3 +303,25 @@ async def test_clean_up_hooks_run_on_every_plugin_even_where_off(db, tmp_path):
         await units.delete_unit(SYSTEM, tree["district_b"]["id"], host=host)
     await units.delete_unit(SYSTEM, tree["commune_b1"]["id"], host=host)
     assert cleaned[-1] == ("unit", tree["commune_b1"]["id"])
+
+
+async def test_attendee_content_is_filtered_per_conference_unit(db, tmp_path):
+    from core.plugins import conferences_with_plugin
+    from core.services import audiences
+
+    tree = await make_tree()
+    person = (await make_people(tree["commune_a1"], 1))[0]
+    host = build_plugin_host(plugins_toml=write_toml(tmp_path, '[plugins.recorder]\ndefault = "off"\n'),
+                             extra=[("recorder", Recorder())], discover=False)
+    audience = await audiences.create_audience(SYSTEM, unit_id=tree["province"]["id"], name="BCV", rules={"categories": ["briefer"]})
+    made = {}
+    for key in ("district_a", "district_b"):
+        conference = await conferences.create_conference(
+            SYSTEM, unit_id=tree[key]["id"], title=f"HN {key}", kind="other", format="in_person",
+            starts_at=clock.now() + dt.timedelta(days=3), ends_at=clock.now() + dt.timedelta(days=3, hours=2),
+            venues=[{"name": "Hội trường"}], audience_ids=[audience["id"]])
+        await conferences.publish_conference(SYSTEM, conference["id"])
+        made[key] = conference["id"]
+    assert await conferences_with_plugin(host, person_id=person["id"], plugin="recorder") == []
+    await host.set_state(SYSTEM, tree["district_b"]["id"], "recorder", "on")
+    assert await conferences_with_plugin(host, person_id=person["id"], plugin="recorder") == [made["district_b"]]
