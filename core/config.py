@@ -27,6 +27,7 @@ class Settings:
     retain_roster_days: int = 1825
     retain_events_days: int = 90
     retain_material_versions_days: int = 365
+    secure_cookies: bool = False  # True behind HTTPS (production)
 
     @property
     def is_postgres(self) -> bool:
@@ -91,6 +92,7 @@ def load_settings() -> Settings:
         retain_roster_days=_int_env("HOINGHI_RETAIN_ROSTER_DAYS", 1825),
         retain_events_days=_int_env("HOINGHI_RETAIN_EVENTS_DAYS", 90),
         retain_material_versions_days=_int_env("HOINGHI_RETAIN_MATERIAL_VERSIONS_DAYS", 365),
+        secure_cookies=os.environ.get("HOINGHI_SECURE_COOKIES", "0") == "1",
     )
 
 

@@ -67,14 +67,25 @@ async def worker_lifespan(app: Litestar):
 
 
 def create_app() -> Litestar:
+    from litestar.di import Provide
+
     from core.plugins import build_plugin_host
+    from web.api.people import PeopleController
+    from web.api.units import UnitsController
+    from web.auth import auth_router, check_access_declarations, current_actor, session_config, session_store
+    from web.errors import EXCEPTION_HANDLERS
     from web.plugin_routes import plugin_route_handlers
 
     host = build_plugin_host()
     app = Litestar(
-        route_handlers=[healthz, *plugin_route_handlers(host)],
+        route_handlers=[healthz, auth_router, UnitsController, PeopleController, *plugin_route_handlers(host)],
+        dependencies={"actor": Provide(current_actor)},
+        middleware=[session_config().middleware],
+        stores={"sessions": session_store()},
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[database_lifespan, worker_lifespan],
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )
+    check_access_declarations(app)
     app.state.plugin_host = host
     return app

@@ -1,0 +1,67 @@
+"""The JSON API over real HTTP: sign-in, errors in one shape and in Vietnamese, subtree access."""
+
+import httpx
+import pytest
+
+from tests.conftest import PROJECT_ROOT, empty_database, run_cli
+from tests.servers import running_server
+
+pytestmark = pytest.mark.timeout(180)
+PASSWORD = "mat-khau-quan-tri-dai"
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    with empty_database(tmp_path) as env:
+        if "HOINGHI_VAR_DIR" not in env:
+            env = {**env, "HOINGHI_VAR_DIR": str(tmp_path / "var")}
+        run_cli("init", "--non-interactive", "--unit-code", "TU", "--admin-password", PASSWORD, env=env)
+        run_cli("unit", "add", "--name", "Huyện ủy Tiên Du", "--code", "HU-TD", "--kind", "district", "--parent", "TU", env=env)
+        run_cli("unit", "add", "--name", "Thị ủy Quế Võ", "--code", "TX-QV", "--kind", "district", "--parent", "TU", env=env)
+        run_cli("user", "add", "quevo", "--password", PASSWORD, env=env)
+        run_cli("user", "grant", "quevo", "organiser", "TX-QV", env=env)
+        with running_server(env, cwd=str(PROJECT_ROOT)) as base:
+            yield base, env
+
+
+def signed_in(base: str, username: str = "admin") -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client
+
+
+def test_sign_in_and_errors_in_one_shape(seeded):
+    base, env = seeded
+    anonymous = httpx.Client(base_url=base, timeout=10)
+    refused = anonymous.get("/api/v1/units")
+    assert refused.status_code == 401 and refused.json()["error"] == "Vui lòng đăng nhập."
+    wrong = anonymous.post("/api/v1/auth/login", json={"username": "admin", "password": "sai-mat-khau"})
+    assert wrong.status_code == 401 and "không đúng" in wrong.json()["error"]
+    admin = signed_in(base)
+    cookie = admin.cookies.get("hoinghi_session")
+    assert cookie and len(cookie) >= 32
+    roots = admin.get("/api/v1/units").json()
+    assert [unit["short_code"] for unit in roots] == ["TU"]
+    tree = admin.get(f"/api/v1/units/{roots[0]['id']}/tree").json()
+    assert [unit["short_code"] for unit in tree] == ["TU", "HU-TD", "TX-QV"]
+
+    bad = admin.post("/api/v1/people", json={"unit_id": tree[1]["id"], "full_name": "Nguyễn Văn An", "phone": "091 23"})
+    assert bad.status_code == 422 and "phone" in bad.json()["fields"] and "không hợp lệ" in bad.json()["fields"]["phone"]
+    unknown = admin.post("/api/v1/people", json={"unit_id": tree[1]["id"], "full_name": "A", "shoe_size": 42})
+    assert unknown.status_code == 400 and unknown.json()["error"] == "Dữ liệu gửi lên không hợp lệ."
+    created = admin.post("/api/v1/people", json={"unit_id": tree[1]["id"], "full_name": "Nguyễn Văn An", "phone": "0912 345 678",
+                                                 "categories": ["briefer"]})
+    assert created.status_code == 201 and created.json()["phone"] == "+84912345678"
+    duplicate = admin.post("/api/v1/people", json={"unit_id": tree[1]["id"], "full_name": "Lê Văn Bình", "phone": "0912345678"})
+    assert duplicate.status_code == 409 and "Nguyễn Văn An" in duplicate.json()["error"]
+    found = admin.get("/api/v1/people", params={"unit_id": roots[0]["id"], "q": "nguyen van a"}).json()
+    assert found["total"] == 1 and found["items"][0]["full_name"] == "Nguyễn Văn An"
+
+    other = signed_in(base, "quevo")
+    assert other.get(f"/api/v1/people/{created.json()['id']}").status_code == 404  # another branch: invisible
+    assert other.get(f"/api/v1/units/{tree[1]['id']}/tree").status_code == 404
+    assert other.post("/api/v1/people", json={"unit_id": tree[1]["id"], "full_name": "X"}).status_code == 404
+
+    run_cli("user", "password", "admin", env=env)  # log out everywhere
+    assert admin.get("/api/v1/units").status_code == 401
