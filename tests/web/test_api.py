@@ -65,3 +65,42 @@ def test_sign_in_and_errors_in_one_shape(seeded):
 
     run_cli("user", "password", "admin", env=env)  # log out everywhere
     assert admin.get("/api/v1/units").status_code == 401
+
+
+def test_a_conference_from_creation_to_roll_call_export(seeded):
+    import io
+
+    from openpyxl import load_workbook
+
+    base, env = seeded
+    admin = signed_in(base)
+    root = admin.get("/api/v1/units").json()[0]
+    person = admin.post("/api/v1/people", json={"unit_id": root["id"], "full_name": "Trần Thị Hoa", "categories": ["briefer"]}).json()
+    audience = admin.post("/api/v1/audiences", json={"unit_id": root["id"], "name": "Báo cáo viên", "rules": {"categories": ["briefer"]}})
+    assert audience.status_code == 201
+    assert admin.get(f"/api/v1/audiences/{audience.json()['id']}/preview").json()["count"] == 1
+    naive = admin.post("/api/v1/conferences", json={"unit_id": root["id"], "title": "HN", "kind": "periodic_briefing",
+                                                    "format": "in_person", "starts_at": "2030-03-12T08:00:00",
+                                                    "ends_at": "2030-03-12T11:00:00"})
+    assert naive.status_code == 422 and "starts_at" in naive.json()["fields"]
+    conference = admin.post("/api/v1/conferences", json={
+        "unit_id": root["id"], "title": "Hội nghị báo cáo viên tháng 3", "kind": "periodic_briefing", "format": "in_person",
+        "starts_at": "2030-03-12T08:00:00+07:00", "ends_at": "2030-03-12T11:00:00+07:00",
+        "venues": [{"name": "Hội trường Tỉnh ủy", "address": "Số 1"}], "audience_ids": [audience.json()["id"]]})
+    assert conference.status_code == 201, conference.text
+    conference_id = conference.json()["id"]
+    assert admin.post(f"/api/v1/conferences/{conference_id}/publish").json()["status"] == "published"
+    listed = admin.get(f"/api/v1/conferences/{conference_id}/invitations").json()
+    assert listed["counts"]["pending"] == 1 and listed["items"][0]["person"] == person["id"]
+    recorded = admin.post(f"/api/v1/conferences/{conference_id}/rollcall",
+                          json={"person_id": person["id"], "at": "2030-03-12T07:55:00+07:00"})
+    assert recorded.status_code == 200 and recorded.json()["record"]["status"] == "present"
+    stranger = admin.post(f"/api/v1/conferences/{conference_id}/rollcall", json={"person_id": 999999})
+    assert stranger.status_code == 404 and "danh sách mời" in stranger.json()["error"]
+    export = admin.get(f"/api/v1/conferences/{conference_id}/rollcall.xlsx")
+    assert export.status_code == 200
+    assert load_workbook(io.BytesIO(export.content)).active["B5"].value == "Trần Thị Hoa"
+    admin.post("/api/v1/people/%d/deactivate" % person["id"])
+    confirm = admin.post(f"/api/v1/conferences/{conference_id}/invitations/re-resolve")
+    assert confirm.status_code == 409 and confirm.json()["preview"]["withdrawn"] == 1
+    assert admin.post(f"/api/v1/conferences/{conference_id}/invitations/re-resolve", params={"confirm": "true"}).json()["applied"]
