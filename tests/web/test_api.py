@@ -104,3 +104,26 @@ def test_a_conference_from_creation_to_roll_call_export(seeded):
     confirm = admin.post(f"/api/v1/conferences/{conference_id}/invitations/re-resolve")
     assert confirm.status_code == 409 and confirm.json()["preview"]["withdrawn"] == 1
     assert admin.post(f"/api/v1/conferences/{conference_id}/invitations/re-resolve", params={"confirm": "true"}).json()["applied"]
+
+
+def test_materials_stream_up_and_down_with_their_checks(seeded):
+    base, env = seeded
+    admin = signed_in(base)
+    root = admin.get("/api/v1/units").json()[0]
+    conference = admin.post("/api/v1/conferences", json={
+        "unit_id": root["id"], "title": "Hội nghị học tập Chỉ thị 30", "kind": "study", "format": "in_person",
+        "starts_at": "2030-04-02T08:00:00+07:00", "ends_at": "2030-04-02T11:00:00+07:00", "venues": [{"name": "Hội trường"}]}).json()
+    pdf = b"%PDF-1.4\n" + b"0" * 300_000 + b"\n%%EOF\n"
+    params = {"title": "Chỉ thị 30-CT/TW", "kind": "chi_thi", "filename": "chỉ thị 30.pdf", "official_number": "30-CT/TW",
+              "official_date": "20/01/2024"}
+    uploaded = admin.post(f"/api/v1/conferences/{conference['id']}/materials", params=params, content=pdf,
+                          headers={"Content-Type": "application/octet-stream"})
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["versions"][0]["mime_type"] == "application/pdf" and uploaded.json()["versions"][0]["size"] == len(pdf)
+    secret = admin.post(f"/api/v1/conferences/{conference['id']}/materials", params={**params, "classification": "Mật"}, content=pdf)
+    assert secret.status_code == 422 and "Internet" in secret.json()["error"]
+    download = admin.get(f"/api/v1/materials/{uploaded.json()['id']}/download")
+    assert download.status_code == 200 and download.content == pdf
+    assert "attachment" in download.headers["content-disposition"]
+    other = signed_in(base, "quevo")
+    assert other.get(f"/api/v1/materials/{uploaded.json()['id']}/download").status_code == 404

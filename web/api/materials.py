@@ -1,0 +1,43 @@
+"""/api/v1/materials: uploads streamed straight to the content store, downloads with access
+checks (every read of a non-public material is audited by the service)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.response import File
+
+from core.access import Actor
+from core.services import materials
+
+
+class MaterialsController(Controller):
+    path = "/api/v1"
+    opt = {"access": "staff"}
+    # the service enforces the configured size limit while streaming; this only caps the server
+    request_max_body_size = None
+
+    @post("/conferences/{conference_id:int}/materials")
+    async def upload(self, request: Request, actor: Actor, conference_id: int, title: str, kind: str, filename: str,
+                     official_number: str = "", official_date: str | None = None, access: str = "audience",
+                     classification: str = "", session_id: int | None = None) -> dict:
+        """The request body is the file itself (any Content-Type); metadata in the query string."""
+        return await materials.add_material(
+            actor, conference_id=conference_id, title=title, kind=kind, filename=filename, chunks=request.stream(),
+            official_number=official_number, official_date=official_date, access=access, classification=classification,
+            session_id=session_id)
+
+    @post("/materials/{material_id:int}/versions")
+    async def new_version(self, request: Request, actor: Actor, material_id: int, filename: str) -> dict:
+        return await materials.add_version(actor, material_id, filename=filename, chunks=request.stream())
+
+    @get("/conferences/{conference_id:int}/materials")
+    async def list_(self, actor: Actor, conference_id: int) -> list[dict]:
+        return await materials.list_materials(actor, conference_id)
+
+    @get("/materials/{material_id:int}/download")
+    async def download(self, actor: Actor, material_id: int, version: int | None = None) -> File:
+        chosen, path = await materials.open_material_for_staff(actor, material_id, version=version)
+        return File(path=path, media_type=chosen["mime_type"].split(";")[0], content_disposition_type="attachment",
+                    filename=chosen["filename"], headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(chosen['filename'])}"})
