@@ -127,3 +127,7 @@ def test_materials_stream_up_and_down_with_their_checks(seeded):
     assert "attachment" in download.headers["content-disposition"]
     other = signed_in(base, "quevo")
     assert other.get(f"/api/v1/materials/{uploaded.json()['id']}/download").status_code == 404
+    big = b"%PDF-1.4\n" + b"1" * (11 * 1024 * 1024)  # above Litestar's default body limit, below ours
+    version = admin.post(f"/api/v1/materials/{uploaded.json()['id']}/versions", params={"filename": "ban-sua.pdf"}, content=big)
+    assert version.status_code == 201, version.text
+    assert [v["size"] for v in version.json()["versions"]] == [len(pdf), len(big)]
