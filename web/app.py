@@ -72,6 +72,7 @@ def create_app() -> Litestar:
     from core.plugins import build_plugin_host
     from web.api.conferences import AudiencesController, ConferencesController
     from web.api.materials import MaterialsController
+    from web.attendee import MeController, issue_login_link, personal_link
     from web.api.people import PeopleController
     from web.api.units import UnitsController
     from web.auth import auth_router, check_access_declarations, current_actor, session_config, session_store
@@ -81,7 +82,7 @@ def create_app() -> Litestar:
     host = build_plugin_host()
     app = Litestar(
         route_handlers=[healthz, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
-                        MaterialsController, *plugin_route_handlers(host)],
+                        MaterialsController, MeController, personal_link, issue_login_link, *plugin_route_handlers(host)],
         dependencies={"actor": Provide(current_actor)},
         middleware=[session_config().middleware],
         stores={"sessions": session_store()},

@@ -131,3 +131,29 @@ def test_materials_stream_up_and_down_with_their_checks(seeded):
     version = admin.post(f"/api/v1/materials/{uploaded.json()['id']}/versions", params={"filename": "ban-sua.pdf"}, content=big)
     assert version.status_code == 201, version.text
     assert [v["size"] for v in version.json()["versions"]] == [len(pdf), len(big)]
+
+
+def test_attendee_personal_link_session_and_rsvp(seeded):
+    base, env = seeded
+    admin = signed_in(base)
+    root = admin.get("/api/v1/units").json()[0]
+    person = admin.post("/api/v1/people", json={"unit_id": root["id"], "full_name": "Phạm Văn Mời", "categories": ["briefer"]}).json()
+    audience = admin.post("/api/v1/audiences", json={"unit_id": root["id"], "name": "BCV", "rules": {"categories": ["briefer"]}}).json()
+    conference = admin.post("/api/v1/conferences", json={
+        "unit_id": root["id"], "title": "Hội nghị tháng 5", "kind": "periodic_briefing", "format": "in_person",
+        "starts_at": "2030-05-14T08:00:00+07:00", "ends_at": "2030-05-14T11:00:00+07:00", "venues": [{"name": "Hội trường"}],
+        "audience_ids": [audience["id"]]}).json()
+    admin.post(f"/api/v1/conferences/{conference['id']}/publish")
+    link = admin.post(f"/api/v1/people/{person['id']}/login-link").json()["path"]
+    attendee = httpx.Client(base_url=base, timeout=10)
+    assert attendee.get("/api/v1/me/conferences").status_code == 401
+    opened = attendee.get(link)
+    assert opened.status_code == 303 and opened.headers["location"] == "/me"  # the token leaves the address bar
+    mine = attendee.get("/api/v1/me/conferences").json()
+    assert [row["title"] for row in mine] == ["Hội nghị tháng 5"]
+    answered = attendee.post(f"/api/v1/me/invitations/{mine[0]['id']}/rsvp", json={"answer": "excused"})
+    assert answered.status_code == 422 and "lý do" in answered.json()["error"]
+    answered = attendee.post(f"/api/v1/me/invitations/{mine[0]['id']}/rsvp", json={"answer": "accepted"})
+    assert answered.status_code == 200 and answered.json()["rsvp"] == "accepted"
+    assert attendee.get("/api/v1/units").status_code == 401  # an attendee session is not a staff session
+    assert httpx.get(f"{base}/i/not-a-real-token", timeout=10).status_code == 404

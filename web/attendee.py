@@ -1,0 +1,80 @@
+"""The attendee's side, without a password: the personal link ``/i/<token>`` opens a session for
+that person and redirects to a token-free URL; ``/api/v1/me/…`` serves their conferences and
+answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.response import Redirect
+
+from core.access import Actor
+from core.errors import NotFound
+from core.services import invitations, tokens
+from core.tables import Invitation
+from web.plugin_routes import SESSION_PERSON_KEY
+
+LOGIN_LINK_TTL = dt.timedelta(days=60)
+
+
+async def current_person(request: Request) -> int:
+    person_id = request.session.get(SESSION_PERSON_KEY) if request.session else None
+    if person_id is None:
+        raise NotAuthorizedException("Hãy mở đường dẫn cá nhân đã được gửi cho đồng chí.")
+    return int(person_id)
+
+
+@get("/i/{token:str}", opt={"access": "public"}, include_in_schema=False)
+async def personal_link(request: Request, token: str) -> Redirect:
+    """Check the personal link, sign the person in, and leave the token out of the address bar."""
+    row = await tokens.verify_secret_token(token, "login_link")
+    if row["subject_type"] != "person":
+        raise NotFound("Đường dẫn không hợp lệ hoặc đã hết hạn.")
+    request.clear_session()
+    request.set_session({SESSION_PERSON_KEY: row["subject_id"]})
+    return Redirect("/me", status_code=303)
+
+
+class RsvpRequest(msgspec.Struct, forbid_unknown_fields=True):
+    answer: str
+    reason: str = ""
+    substitute_name: str | None = None
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    opt = {"access": "attendee"}
+
+    @get("/conferences")
+    async def conferences(self, request: Request) -> list[dict]:
+        """My upcoming conferences and my answers."""
+        return await invitations.invitations_for_person(await current_person(request))
+
+    @post("/invitations/{invitation_id:int}/rsvp", status_code=200)
+    async def rsvp(self, request: Request, invitation_id: int, data: RsvpRequest) -> dict:
+        person_id = await current_person(request)
+        if not await Invitation.exists().where((Invitation.id == invitation_id) & (Invitation.person == person_id)):
+            raise NotFound("Không tìm thấy lời mời.")
+        actor = Actor(user_id=None, label=f"người được mời #{person_id}")
+        return await invitations.respond(invitation_id, answer=data.answer, reason=data.reason, substitute_name=data.substitute_name,
+                                         actor=actor)
+
+
+@post("/api/v1/people/{person_id:int}/login-link", opt={"access": "staff"})
+async def issue_login_link(actor: Actor, person_id: int) -> dict:
+    """A personal link for an attendee (shown once; send it by SMS or on paper)."""
+    from core.services.people import get_person
+    from core.access import require
+
+    person = await get_person(actor, person_id)
+    require(actor, "manage", person["unit_path"], what="người này")
+    if person["erased_at"] is not None or not person["active"]:
+        raise NotFound("Không tìm thấy người này.")
+    row, plaintext = await tokens.issue_secret_token(actor, purpose="login_link", subject_type="person", subject_id=person_id,
+                                                     ttl=LOGIN_LINK_TTL, label=person["full_name"])
+    return {"path": f"/i/{plaintext}", "expires_at": row["expires_at"]}
+
+
