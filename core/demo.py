@@ -70,6 +70,10 @@ async def load_demo(progress=print) -> dict:
         raise RuntimeError("Chưa khởi tạo: chạy `hoinghi init` trước.")
     rng = random.Random(2026)
 
+    from core.notifications import set_unit_setting
+
+    # the demo's phone numbers look real: its messages only ever go to the console channel
+    await set_unit_setting(system, root["id"], "notifications.channels_allowed", ["console"])
     progress("Đơn vị…")
     communes: list[dict] = []
     districts: list[dict] = []

@@ -191,3 +191,17 @@ async def test_reminders_follow_the_conference(db, tmp_path):
     await conferences.cancel_conference(SYSTEM, conference["id"])
     statuses = {j["dedupe_key"]: j["status"] for j in await Job.select().where(Job.kind == "conference_reminder")}
     assert statuses["reminder:%d:2h" % conference["id"]] == "cancelled"
+
+
+async def test_a_unit_restricted_to_the_console_never_reaches_a_real_channel(db, tmp_path, monkeypatch):
+    monkeypatch.delenv("HOINGHI_CONSOLE_CHANNEL", raising=False)
+    tree = await make_tree()
+    sms = FakeSms()
+    host = host_with(tmp_path, sms)
+    conference, group = await _conference(tree, with_phone=2, without_phone=0)
+    await notifications.set_unit_setting(SYSTEM, tree["province"]["id"], "notifications.channels_allowed", ["console"])
+    counts = await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"], urgent=True)
+    assert counts["queued"] == 2
+    await notifications.send_due(host)
+    assert sms.sent == []
+    assert {(m["channel"], m["status"]) for m in await Message.select(Message.channel, Message.status)} == {("console", "sent")}
