@@ -90,8 +90,12 @@ async def _managed(actor: Actor, conference_id: int) -> dict:
     return scope.conference
 
 
-async def _record_change(actor: Actor, conference: dict, changes: dict, *, significant: bool) -> int:
-    """Write the change row (and bump revisions when significant); returns the new revision."""
+async def _record_change(actor: Actor, conference: dict, changes: dict, *, significant: bool, cancelling: bool = False) -> int:
+    """Write the change row (and bump revisions when significant); returns the new revision.
+
+    ``conference`` is the row as it was before the change. A cancellation is significant (the
+    sequences rise, as RFC 5546 wants for CANCEL) but announces itself with its own event.
+    """
     revision = conference["revision"] + (1 if significant else 0)
     await Conference.update({
         Conference.version: Conference.version + 1, Conference.revision: revision, Conference.updated_at: clock.now(),
@@ -103,14 +107,14 @@ async def _record_change(actor: Actor, conference: dict, changes: dict, *, signi
     await audit.record(actor, "conference.update", object_type="conference", object_id=conference["id"], unit_id=conference["unit"],
                        fields=sorted(changes), significant=significant)
     if significant:
-        if conference["status"] in ("published", "cancelled"):
+        if conference["status"] == "published":
             from core.services.invitations import bump_sequences
 
             await bump_sequences(conference["id"])
         if conference["series"] is not None:
             await Series.update({Series.revision: Series.revision + 1}).where(Series.id == conference["series"])
             await Conference.update({Conference.is_exception: True}).where(Conference.id == conference["id"])
-        if conference["status"] == "published":
+        if conference["status"] == "published" and not cancelling:
             from core.notifications import schedule_reminders
 
             await schedule_reminders(conference["id"])  # reminders move with the conference
@@ -333,8 +337,7 @@ async def cancel_conference(actor: Actor, conference_id: int, *, reason: str = "
     async with transaction():
         await Conference.update({Conference.status: "cancelled", Conference.cancelled_at: clock.now(),
                                  Conference.cancel_reason: clean(reason)}).where(Conference.id == conference_id)
-        await _record_change(actor, {**conference, "status": "cancelled" if conference["status"] == "published" else "draft"},
-                             {"status": (conference["status"], "cancelled")}, significant=True)
+        await _record_change(actor, conference, {"status": (conference["status"], "cancelled")}, significant=True, cancelling=True)
         from core.notifications import cancel_reminders
 
         await cancel_reminders(conference_id)

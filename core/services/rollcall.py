@@ -73,13 +73,12 @@ async def record_attendance(
                 & ((Attendance.recorded_at > at) | Attendance.status.is_in(["excused", "absent"]))
             )
         record = await Attendance.select().where((Attendance.conference == conference_id) & (Attendance.person == person_id)).first()
-        first_arrival = created or False
         if created:
             await audit.record(actor, "attendance.record", object_type="attendance", object_id=record["id"], unit_id=conference["unit"],
                                person_id=person_id, method=method)
             await events.emit("attendance_recorded", unit_id=conference["unit"], conference_id=conference_id, person_id=person_id,
                               status=status, venue_id=venue_id)
-    return {"record": record, "created": first_arrival}
+    return {"record": record, "created": created}
 
 
 async def excuse(actor: Actor, conference_id: int, person_id: int, reason: str) -> dict:
