@@ -70,6 +70,7 @@ def create_app() -> Litestar:
     from litestar.di import Provide
 
     from core.plugins import build_plugin_host
+    from web.api.admin import AdminController
     from web.api.conferences import AudiencesController, ConferencesController
     from web.api.materials import MaterialsController
     from web.attendee import MeController, issue_login_link, personal_link
@@ -82,7 +83,7 @@ def create_app() -> Litestar:
     host = build_plugin_host()
     app = Litestar(
         route_handlers=[healthz, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
-                        MaterialsController, MeController, personal_link, issue_login_link, *plugin_route_handlers(host)],
+                        MaterialsController, AdminController, MeController, personal_link, issue_login_link, *plugin_route_handlers(host)],
         dependencies={"actor": Provide(current_actor)},
         middleware=[session_config().middleware],
         stores={"sessions": session_store()},

@@ -157,3 +157,35 @@ def test_attendee_personal_link_session_and_rsvp(seeded):
     assert answered.status_code == 200 and answered.json()["rsvp"] == "accepted"
     assert attendee.get("/api/v1/units").status_code == 401  # an attendee session is not a staff session
     assert httpx.get(f"{base}/i/not-a-real-token", timeout=10).status_code == 404
+
+
+def test_administration_over_http(seeded):
+    base, env = seeded
+    admin = signed_in(base)
+    root = admin.get("/api/v1/units").json()[0]
+    assert admin.get(f"/api/v1/units/{root['id']}/plugins").json() == []  # no plugin installed in this deployment
+    assert admin.put(f"/api/v1/units/{root['id']}/plugins/ghost", json={"state": "on"}).status_code == 422
+    user = admin.post("/api/v1/users", json={"username": "tochuc.moi", "password": PASSWORD, "full_name": "Tổ chức mới"})
+    assert user.status_code == 201
+    assert admin.post(f"/api/v1/users/{user.json()['id']}/roles", json={"unit_id": root["id"], "role": "organiser"}).status_code == 200
+    assert admin.post(f"/api/v1/users/{user.json()['id']}/roles", json={"unit_id": root["id"], "role": "king"}).status_code == 422
+    organiser = signed_in(base, "tochuc.moi")
+    assert organiser.get(f"/api/v1/units/{root['id']}/audit").status_code == 403  # visible, not allowed
+    entries = admin.get(f"/api/v1/units/{root['id']}/audit").json()
+    assert any(entry["action"] == "role.grant" for entry in entries)
+
+    template = admin.put("/api/v1/notifications/templates", json={"unit_id": root["id"], "kind": "reminder", "channel": "console",
+                                                                  "body": "Nhắc {name}: {title} lúc {start} {ngay}"})
+    assert template.status_code == 422 and "ngay" in template.json()["error"]
+    assert admin.put(f"/api/v1/units/{root['id']}/settings/notifications.quiet_hours", json={"value": [22, 6]}).status_code == 200
+    assert admin.put(f"/api/v1/units/{root['id']}/settings/secret", json={"value": 1}).status_code == 422
+
+    created = admin.post("/api/v1/series", json={
+        "unit_id": root["id"], "title": "Hội nghị báo cáo viên định kỳ", "kind": "periodic_briefing", "format": "in_person",
+        "rrule": "FREQ=MONTHLY;BYDAY=2TU", "local_start": "2030-01-08T08:00", "duration_minutes": 180,
+        "template": {"venues": [{"name": "Hội trường", "address": "Số 1"}]}})
+    assert created.status_code == 201, created.text
+    bad_rule = admin.post("/api/v1/series", json={
+        "unit_id": root["id"], "title": "X", "kind": "other", "format": "in_person", "rrule": "FREQ=SOMETIMES",
+        "local_start": "2030-01-08T08:00", "duration_minutes": 60})
+    assert bad_rule.status_code == 422 and "rrule" in bad_rule.json()["fields"]
