@@ -240,6 +240,14 @@ _MESSAGE_COLUMNS = ["kind", "unit_id", "conference_id", "person", "channel", "ad
 RECIPIENT_CHUNK = 5000
 
 
+async def _conference_context(conference: dict) -> dict:
+    """Template variables every recipient of a conference message shares."""
+    venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference["id"]).first()
+    return {"title": conference["title"], "start": _local_start(conference), "reason": conference.get("cancel_reason", ""),
+            "venue": (venue["address"] or venue["name"]) if venue else "",
+            "link": ""}  # the web issue puts the personal page link here (never a login token)
+
+
 async def queue_conference_messages(
     actor: Actor, host, *, kind: str, conference_id: int, audience: str = "all", urgent: bool = False, text: str = "",
     campaign: str = "",
@@ -267,16 +275,13 @@ async def queue_conference_messages(
     prefix = f"{kind}:{conference_id}:"
     already = {row["idempotency_key"] for row in await Message.select(Message.idempotency_key).where(
         (Message.conference_id == conference_id) & (Message.kind == kind))}
-    venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference_id).first()
     quiet = tuple(await unit_setting(unit_path, "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
     now = clock.now()
     send_after = now if urgent else next_allowed(now, conference["timezone"], quiet)
     counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
     quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
     templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
-    shared = {"title": conference["title"], "start": _local_start(conference), "reason": conference.get("cancel_reason", ""),
-              "venue": (venue["address"] or venue["name"]) if venue else "", "text": text,
-              "link": ""}  # the web issue puts the personal page link here (never a login token)
+    shared = {**await _conference_context(conference), "text": text}
     last_person = 0
     async with transaction():
         while True:
@@ -423,11 +428,8 @@ async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel:
     first = await Invitation.select(Invitation.person.full_name.as_alias("full_name")).where(
         (Invitation.conference == conference_id) & (Invitation.status == "active")).order_by(Invitation.person.sort_key).first()
     count = await Invitation.count().where((Invitation.conference == conference_id) & (Invitation.status == "active"))
-    venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference_id).first()
     subject, body = render(await template_for(scope.unit_path, kind, channel, host), {
-        "name": first["full_name"] if first else "Nguyễn Văn A", "title": conference["title"], "start": _local_start(conference),
-        "venue": (venue["address"] or venue["name"]) if venue else "", "reason": conference.get("cancel_reason", ""),
-    })
+        **await _conference_context(conference), "name": first["full_name"] if first else "Nguyễn Văn A"})
     cost = getattr(channels(host).get(channel), "cost_per_message", 0.0) or 0.0
     return {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
 
