@@ -27,7 +27,7 @@ from core.db import bulk_insert, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit
 from core.services.units import ancestors, get_unit
-from core.tables import Conference, Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
+from core.tables import Attendance, Conference, Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
 
 log = logging.getLogger("hoinghi.notifications")
 
@@ -57,6 +57,7 @@ AUDIENCES = {
     "not_answered": ["pending"],
     "accepted": ["accepted"],
     "attending": ["accepted", "pending"],  # reminders: not to those who declined or are excused
+    "absent": None,  # recorded absent by the roll-call (absentee follow-up)
 }
 DEFAULT_QUIET_HOURS = (21, 7)
 STALE_SENDING = dt.timedelta(minutes=10)
@@ -290,6 +291,9 @@ async def queue_conference_messages(
                 (Invitation.conference == conference_id) & (Invitation.status == "active") & (Invitation.person > last_person))
             if AUDIENCES[audience] is not None:
                 query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
+            if audience == "absent":
+                query = query.where(Invitation.person.is_in(Attendance.select(Attendance.person).where(
+                    (Attendance.conference == conference_id) & (Attendance.status == "absent"))))
             chunk = await query.order_by(Invitation.person).limit(RECIPIENT_CHUNK)
             if not chunk:
                 break

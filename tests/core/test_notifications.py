@@ -205,3 +205,20 @@ async def test_a_unit_restricted_to_the_console_never_reaches_a_real_channel(db,
     await notifications.send_due(host)
     assert sms.sent == []
     assert {(m["channel"], m["status"]) for m in await Message.select(Message.channel, Message.status)} == {("console", "sent")}
+
+
+async def test_absentee_follow_up_reaches_only_the_absent(db, tmp_path):
+    from core.services import rollcall
+
+    tree = await make_tree()
+    sms = FakeSms()
+    host = host_with(tmp_path, sms)
+    conference, group = await _conference(tree, with_phone=2, without_phone=0)
+    clock.set_now(local(2026, 3, 10, 8))
+    await rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=group[0]["id"], method="manual")
+    clock.set_now(local(2026, 3, 10, 12))
+    await conferences.end_conference(SYSTEM, conference["id"])
+    counts = await notifications.queue_conference_messages(SYSTEM, host, kind="absentee_follow_up", conference_id=conference["id"],
+                                                           audience="absent")
+    assert counts["queued"] == 1
+    assert (await Message.select(Message.person).first())["person"] == group[1]["id"]
