@@ -1,0 +1,5 @@
+"""SMS channel: HTTP gateways (templated requests, presets for common REST APIs) and delivery
+receipts; segment and cost figures for the campaign preview."""
+
+LABEL = "Tin nhắn SMS"
+REQUIRES: tuple[str, ...] = ()

@@ -1,0 +1,41 @@
+"""Hook implementations of the sms plugin: each a few lines handing over to the plugin's modules."""
+
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+
+
+@hookimpl
+def settings_schema():
+    from plugins.sms.settings import SCHEMA
+
+    return SCHEMA
+
+
+@hookimpl
+def piccolo_apps():
+    return ["plugins.sms.piccolo_app"]
+
+
+@hookimpl
+def notification_channels():
+    from plugins.sms.channel import SmsChannel, settings_values
+
+    values = settings_values()
+    if values.get("backend") != "http" or not values.get("url"):
+        return []  # not configured on this deployment: no channel to offer
+    return [SmsChannel(values=values)]
+
+
+@hookimpl
+def register_routes():
+    from plugins.sms.routes import delivery_receipt
+
+    return [delivery_receipt]
+
+
+@hookimpl
+def job_handlers():
+    from plugins.sms.services import MATCH_JOB, match_pending_receipts
+
+    return {MATCH_JOB: match_pending_receipts}

@@ -1,0 +1,14 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+import migrations
+from plugins.sms.tables import SmsReceipt
+
+APP_CONFIG = AppConfig(
+    app_name="sms",
+    migrations_folder_path=str(Path(migrations.__file__).parent / "sms"),
+    table_classes=[SmsReceipt],
+    migration_dependencies=["core.piccolo_app"],
+    commands=[],
+)

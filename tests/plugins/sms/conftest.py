@@ -1,0 +1,61 @@
+"""Fixtures of the sms plugin's tests: a real local gateway and a deployment configured for it."""
+
+from __future__ import annotations
+
+import pytest
+
+import plugins.sms.hooks
+from core.config import reset_settings
+from core.plugins import build_plugin_host
+from plugins.sms.channel import forget_unit_options
+from tests.plugins.sms.gateway import running_gateway
+
+FAST_RETRIES = {"retry_attempts": 3, "retry_base_ms": 10, "requeue_seconds": 120, "timeout_seconds": 1}
+
+
+@pytest.fixture
+def gateway():
+    with running_gateway() as running:
+        yield running
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_plugins_toml(path, settings: dict, *, default: str = "on") -> None:
+    lines = ["[plugins.sms]", f'default = "{default}"', "", "[plugins.sms.settings]"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def configure_sms(tmp_path, monkeypatch):
+    """configure_sms(gateway_url_settings...) -> a plugin host with the sms plugin as deployed."""
+
+    def configure(settings: dict, *, default: str = "on"):
+        path = tmp_path / "plugins.toml"
+        write_plugins_toml(path, {**FAST_RETRIES, **settings}, default=default)
+        monkeypatch.setenv("HOINGHI_PLUGINS_TOML", str(path))
+        reset_settings()
+        forget_unit_options()
+        return build_plugin_host(plugins_toml=path, extra=[("sms", plugins.sms.hooks)], discover=False)
+
+    return configure
+
+
+def esms(gateway, **extra) -> dict:
+    return {"preset": "esms_json", "url": f"{gateway.url}/esms", "api_key": "KEY-123456", "api_secret": "SECRET-abcdef",
+            "sender_id": "TINH-UY", "public_url": "http://hoinghi.test", "rate_per_second": 1000, **extra}
+
+
+def twilio(gateway, **extra) -> dict:
+    return {"preset": "twilio_form", "url": f"{gateway.url}/twilio/{{{{account}}}}/Messages.json", "account": "AC42",
+            "api_secret": "tw-token-987654", "sender_id": "+15005550006", "public_url": "http://hoinghi.test",
+            "rate_per_second": 1000, **extra}
