@@ -28,6 +28,9 @@ class Settings:
     retain_events_days: int = 90
     retain_material_versions_days: int = 365
     secure_cookies: bool = False  # True behind HTTPS (production)
+    # peers whose X-Forwarded-For is believed (the reverse proxy); everyone else is the client
+    trusted_proxies: str = "127.0.0.1,::1"
+    public_url: str = "http://127.0.0.1:8000"  # how people reach the site: links in messages, QR codes
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +96,8 @@ def load_settings() -> Settings:
         retain_events_days=_int_env("HOINGHI_RETAIN_EVENTS_DAYS", 90),
         retain_material_versions_days=_int_env("HOINGHI_RETAIN_MATERIAL_VERSIONS_DAYS", 365),
         secure_cookies=os.environ.get("HOINGHI_SECURE_COOKIES", "0") == "1",
+        trusted_proxies=os.environ.get("HOINGHI_TRUSTED_PROXIES", "127.0.0.1,::1"),
+        public_url=(os.environ.get("HOINGHI_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
     )
 
 

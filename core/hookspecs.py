@@ -172,7 +172,8 @@ class UnitSpecs:
     @hookspec
     def attendee_panels(self, person: dict, conference: dict) -> list[dict]:
         """Scope: unit of the conference. Called by the attendee's page (badge, calendar link,
-        evaluation form). Return [{"title", "html"}]."""
+        evaluation form). Return [{"title", "html"}] (escaped by the plugin), or an awaitable
+        resolving to that list, as for ``message_attachments``: the caller awaits it."""
 
     @hookspec
     def venue_screen_panels(self, conference: dict, venue: dict) -> list[dict]:
@@ -180,8 +181,11 @@ class UnitSpecs:
 
     @hookspec
     def message_attachments(self, message: dict) -> list[dict]:
-        """Scope: unit of the message. Called by the notification service for channels that carry
-        attachments. Return [{"filename", "content_type", "data": bytes}]."""
+        """Scope: unit of the message. Called by the notification service (``_send``) for channels
+        that carry attachments, just before the channel is called. Return [{"filename",
+        "content_type", "data": bytes}], or an awaitable resolving to that list: a plugin that must
+        read the database implements this as a plain function returning a coroutine, which the
+        notification service awaits (an ``async def`` implementation is still refused)."""
 
     @hookspec
     def report_sections(self, unit: dict, start: Any, end: Any) -> list[dict]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import logging
 import os
@@ -61,6 +62,29 @@ AUDIENCES = {
 }
 DEFAULT_QUIET_HOURS = (21, 7)
 STALE_SENDING = dt.timedelta(minutes=10)
+
+
+class SendError(Exception):
+    """Raised by a channel's ``send``: the provider refused the message for good; it fails with
+    this reason (any other exception counts the same)."""
+
+
+class TransientSendError(SendError):
+    """Nothing reached the provider (refused connection, throttled, busy) and the channel's own
+    retries ran out: the message is queued again ``retry_after`` seconds later, until it is
+    older than ``TRANSIENT_GIVE_UP``."""
+
+    def __init__(self, reason: str, *, retry_after: float = 300.0):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class UncertainSendError(SendError):
+    """The provider may have taken the message (the answer never came): it becomes ``unknown``,
+    which a delivery receipt may still settle; never resent blindly."""
+
+
+TRANSIENT_GIVE_UP = dt.timedelta(hours=12)
 
 
 class Channel(Protocol):
@@ -232,6 +256,14 @@ async def _quota_left(unit_id: int, unit_path: str, channel: str) -> int | None:
     return max(int(quota) - used, 0)
 
 
+async def quota_usage(unit_id: int, unit_path: str, channel: str) -> dict | None:
+    """This month's quota of a channel for a unit, {"limit", "left"}; None when it has none (dashboard)."""
+    quota = await unit_setting(unit_path, f"notifications.quota.{channel}", None)
+    if quota is None:
+        return None
+    return {"limit": int(quota), "left": await _quota_left(unit_id, unit_path, channel)}
+
+
 def _local_start(conference: dict) -> str:
     return conference["starts_at"].astimezone(zoneinfo.ZoneInfo(conference["timezone"])).strftime("%d/%m/%Y %H:%M")
 
@@ -246,7 +278,8 @@ async def _conference_context(conference: dict) -> dict:
     venue = await Venue.select(Venue.name, Venue.address).where(Venue.conference == conference["id"]).first()
     return {"title": conference["title"], "start": _local_start(conference), "reason": conference.get("cancel_reason", ""),
             "venue": (venue["address"] or venue["name"]) if venue else "",
-            "link": ""}  # the web issue puts the personal page link here (never a login token)
+            # the attendee's page; a login token never goes into a stored message body
+            "link": f"{get_settings().public_url}/me"}
 
 
 async def queue_conference_messages(
@@ -366,15 +399,38 @@ async def _send(host, message: dict, channel: Channel) -> dict:
     if "attachments" in channel.capabilities and message.get("unit_id"):
         unit = await get_unit(message["unit_id"])
         hooks = await host.hooks_for_path(unit["path"])
-        attachments = [a for result in hooks.message_attachments(message=message) for a in (result or [])]
+        for result in hooks.message_attachments(message=message):
+            if inspect.isawaitable(result):  # a plugin that reads the database returns a coroutine
+                result = await result
+            attachments.extend(result or [])
     try:
         provider_id = await channel.send(message, attachments)
+    except TransientSendError as error:
+        await _requeue(message, error)
+    except UncertainSendError as error:
+        await Message.update({Message.status: "unknown", Message.error: str(error)[:1000]}).where(Message.id == message["id"])
     except Exception as error:  # the provider refused: the reason is kept on the message
-        await Message.update({Message.status: "failed", Message.error: repr(error)[:1000]}).where(Message.id == message["id"])
+        reason = str(error) if isinstance(error, SendError) else repr(error)
+        await Message.update({Message.status: "failed", Message.error: reason[:1000]}).where(Message.id == message["id"])
     else:
         await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
             Message.id == message["id"])
     return await Message.select().where(Message.id == message["id"]).first()
+
+
+async def _requeue(message: dict, error: TransientSendError) -> None:
+    """Queue a message again after a transient failure, with a job to send it; give up when old."""
+    from core import jobs
+
+    now = clock.now()
+    if now - message["created_at"] > TRANSIENT_GIVE_UP:
+        await Message.update({Message.status: "failed", Message.error: f"{error} (đã thử lại quá lâu, dừng gửi)"[:1000]}).where(
+            Message.id == message["id"])
+        return
+    retry_at = now + dt.timedelta(seconds=error.retry_after)
+    await Message.update({Message.status: "queued", Message.send_after: retry_at, Message.error: str(error)[:1000]}).where(
+        Message.id == message["id"])
+    await jobs.schedule("send_messages", run_at=retry_at, dedupe_key=f"core:send_messages:{retry_at.isoformat()}")
 
 
 async def send_due(host, *, limit: int = 500) -> int:
@@ -434,8 +490,14 @@ async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel:
     count = await Invitation.count().where((Invitation.conference == conference_id) & (Invitation.status == "active"))
     subject, body = render(await template_for(scope.unit_path, kind, channel, host), {
         **await _conference_context(conference), "name": first["full_name"] if first else "Nguyễn Văn A"})
-    cost = getattr(channels(host).get(channel), "cost_per_message", 0.0) or 0.0
-    return {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
+    found = channels(host).get(channel)
+    cost = getattr(found, "cost_per_message", 0.0) or 0.0
+    result = {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
+    # a channel may count better than per message (SMS: segments, and what dropping diacritics saves)
+    if hasattr(found, "preview_figures"):
+        result["channel_figures"] = await found.preview_figures(body=body, recipients=count, unit_path=scope.unit_path)
+        result["estimated_cost"] = result["channel_figures"].get("sent", {}).get("cost", result["estimated_cost"])
+    return result
 
 
 DEFAULT_REMINDER_OFFSETS_HOURS = [24, 2]

@@ -70,27 +70,41 @@ def create_app() -> Litestar:
     from litestar.di import Provide
 
     from core.plugins import build_plugin_host
+    from web.api import api_route_handlers
     from web.api.admin import AdminController
     from web.api.conferences import AudiencesController, ConferencesController
     from web.api.materials import MaterialsController
     from web.attendee import MeController, issue_login_link, personal_link
     from web.api.people import PeopleController
     from web.api.units import UnitsController
-    from web.auth import auth_router, check_access_declarations, current_actor, session_config, session_store
+    from web.auth import auth_router, check_access_declarations, current_actor, rate_limit_store, session_config, session_store
     from web.errors import EXCEPTION_HANDLERS
+    from web.live import LiveUpdates
+    from web.i18n import choose_locale
+    from web.pages import template_config
+    from web.pages.routes import page_route_handlers, plugin_template_folders
     from web.plugin_routes import plugin_route_handlers
+    from web.security import add_security_headers, csrf_middleware, install_access_log_redaction
+    from web.stores import app_stores
 
     host = build_plugin_host()
     app = Litestar(
         route_handlers=[healthz, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
-                        MaterialsController, AdminController, MeController, personal_link, issue_login_link, *plugin_route_handlers(host)],
+                        MaterialsController, AdminController, MeController, personal_link, issue_login_link, *api_route_handlers(),
+                        *page_route_handlers(host), *plugin_route_handlers(host)],
+        template_config=template_config(plugin_template_folders(host)),
+        before_request=choose_locale,
         dependencies={"actor": Provide(current_actor)},
-        middleware=[session_config().middleware],
-        stores={"sessions": session_store()},
+        middleware=[session_config().middleware, csrf_middleware()],
+        stores=app_stores(),
+        plugins=[LiveUpdates()],
+        before_send=[add_security_headers],
+        request_max_body_size=get_settings().max_upload_bytes + 1024 * 1024,  # a material plus its form fields
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[database_lifespan, worker_lifespan],
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )
     check_access_declarations(app)
+    install_access_log_redaction()
     app.state.plugin_host = host
     return app

@@ -1,28 +1,29 @@
-"""Staff sign-in: server-side sessions (cookie holds only a random id), the acting user as a
-dependency, and the rule that every route declares who may call it (``opt["access"]``).
+"""Staff sign-in: server-side sessions (cookie holds only a random id), API tokens, the acting
+user as a dependency, and the rule that every route declares who may call it (``opt["access"]``).
 """
 
 from __future__ import annotations
 
 import msgspec
 from litestar import Request, Router, post
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.file import FileStore
 
 from core.access import Actor, load_actor
 from core.config import get_settings
 from core.errors import NotFound
-from core.services import users
+from core.services import tokens, users
 from core.tables import StaffUser
+from web.throttle import LockedOut, LoginThrottle
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
 
 
 def session_config() -> ServerSideSessionConfig:
-    # Strict SameSite: the cookie never rides a cross-site request (our CSRF defence for the API).
-    return ServerSideSessionConfig(key=SESSION_COOKIE, store="sessions", samesite="strict", httponly=True,
+    # Lax, so a personal link opened from an SMS app keeps its session; CSRF tokens guard unsafe requests.
+    return ServerSideSessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
                                    secure=get_settings().secure_cookies, max_age=12 * 3600)
 
 
@@ -31,8 +32,23 @@ def session_store() -> FileStore:
     return FileStore(get_settings().var_dir / "sessions")
 
 
+def rate_limit_store() -> FileStore:
+    """Login throttling and rate limits, shared by every worker process."""
+    return FileStore(get_settings().var_dir / "rate-limits")
+
+
 async def current_actor(request: Request) -> Actor:
-    """The signed-in staff user; a session from before "log out everywhere" is refused."""
+    """The caller: an API token (``Authorization: Bearer``; then the session cookie is ignored), or
+    the signed-in staff user, whose session from before "log out everywhere" is refused."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthorizedException("Khoá API phải được gửi dạng: Authorization: Bearer <khoá>.")
+        try:
+            return await tokens.actor_for_api_token(secret.strip())
+        except NotFound:
+            raise NotAuthorizedException("Khoá API không hợp lệ, đã hết hạn hoặc đã bị thu hồi.") from None
     user_id = request.session.get("user_id") if request.session else None
     if user_id is None:
         raise NotAuthorizedException("Vui lòng đăng nhập.")
@@ -57,14 +73,33 @@ class LoginResponse(msgspec.Struct):
     full_name: str
 
 
+def login_throttle(request: Request) -> LoginThrottle:
+    return LoginThrottle(request.app.stores.get("rate_limit"))
+
+
+async def sign_in(request: Request, username: str, password: str) -> dict:
+    """Check the credentials under the throttle and start a fresh session; the user row."""
+    throttle = login_throttle(request)
+    client = request.client.host if request.client else "unknown"
+    try:
+        await throttle.check(username, client)
+    except LockedOut as locked:
+        raise TooManyRequestsException(str(locked), headers={"Retry-After": str(locked.retry_after)}) from None
+    user = await users.authenticate(username, password)
+    if user is None:
+        await throttle.failed(username, client)
+        raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
+    await throttle.succeeded(username, client)
+    request.clear_session()  # a new session id: no fixation
+    request.set_session({"user_id": user["id"], "generation": user["session_generation"]})
+    return user
+
+
 @post("/login", opt={"access": "public"}, status_code=200)
 async def login(request: Request, data: LoginRequest) -> LoginResponse:
-    """Sign in with a username and password; sets the session cookie."""
-    user = await users.authenticate(data.username, data.password)
-    if user is None:
-        raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
-    request.clear_session()
-    request.set_session({"user_id": user["id"], "generation": user["session_generation"]})
+    """Sign in with a username and password; sets the session cookie (then send the CSRF cookie's
+    value in ``X-CSRFToken`` with every unsafe request)."""
+    user = await sign_in(request, data.username, data.password)
     return LoginResponse(user_id=user["id"], username=user["username"], full_name=user["full_name"])
 
 

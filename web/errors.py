@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import logging
 
+from urllib.parse import urlencode
+
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.exceptions import (HTTPException, NotAuthorizedException, NotFoundException, TooManyRequestsException,
+                                 ValidationException)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import DomainError, NeedsConfirmation
+from web.security import CSRF_FAILED
 
 log = logging.getLogger("hoinghi.web")
 
@@ -21,9 +26,49 @@ def _body(message: str, fields: dict | None = None, **extra) -> dict:
     return {"error": message, "fields": fields or {}, **extra}
 
 
+def wants_html(request: Request) -> bool:
+    """Pages answer errors as pages; the API (and anything asked for as JSON) answers JSON."""
+    handler = request.scope.get("route_handler")
+    if handler is not None and "page" in (handler.opt or {}):
+        return True
+    if request.url.path.startswith("/api/") or handler is not None:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; translated where it is shown."""
+    return message
+
+
+HEADINGS = {400: N_("Dữ liệu không hợp lệ"), 401: N_("Cần đăng nhập"), 403: N_("Không có quyền"), 404: N_("Không tìm thấy"),
+            409: N_("Xung đột dữ liệu"), 413: N_("Tệp quá lớn"), 422: N_("Dữ liệu không hợp lệ"), 429: N_("Thử lại sau"),
+            500: N_("Có lỗi xảy ra")}
+
+
+def _page(request: Request, status: int, message: str, fields: dict | None = None, headers: dict | None = None) -> Response:
+    from web.i18n import gettext as _
+
+    handler = request.scope.get("route_handler")
+    if status == 401 and handler is not None and handler.opt.get("access") == "staff":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?{urlencode({'next': target})}", status_code=303)
+    if status == 401:
+        message = _("Hãy mở đường dẫn cá nhân trong tin nhắn mời để xem trang này.")
+    heading = _(HEADINGS.get(status, HEADINGS[500]))
+    return Template("error.html", status_code=status, headers=headers,
+                    context={"status": status, "heading": heading, "message": message, "fields": fields or {}})
+
+
+def _answer(request: Request, status: int, message: str, fields: dict | None = None, headers: dict | None = None, **extra) -> Response:
+    if wants_html(request):
+        return _page(request, status, message, fields, headers)
+    return Response(_body(message, fields, **extra), status_code=status, headers=headers)
+
+
 def domain_error(request: Request, error: DomainError) -> Response:
     extra = {"preview": error.preview} if isinstance(error, NeedsConfirmation) else {}
-    return Response(_body(error.message, error.fields, **extra), status_code=error.status)
+    return _answer(request, error.status, error.message, error.fields, **extra)
 
 
 def validation_error(request: Request, error: ValidationException) -> Response:
@@ -31,22 +76,24 @@ def validation_error(request: Request, error: ValidationException) -> Response:
     for item in error.extra or []:
         if isinstance(item, dict):
             fields[str(item.get("key") or "body")] = f"Giá trị không hợp lệ: {item.get('message', '')}".strip()
-    return Response(_body("Dữ liệu gửi lên không hợp lệ.", fields), status_code=400)
+    return _answer(request, 400, "Dữ liệu gửi lên không hợp lệ.", fields)
 
 
 def http_error(request: Request, error: HTTPException) -> Response:
     messages = {401: "Vui lòng đăng nhập.", 403: "Bạn không có quyền làm việc này.", 404: "Không tìm thấy trang này.",
                 405: "Phương thức không được hỗ trợ.", 413: "Dữ liệu gửi lên quá lớn.", 429: "Quá nhiều yêu cầu; vui lòng thử lại sau."}
     message = messages.get(error.status_code, error.detail)
-    if isinstance(error, (NotFoundException, NotAuthorizedException)) and error.detail and error.detail not in (
-            "Not Found", "Unauthorized"):
-        message = error.detail
-    return Response(_body(message), status_code=error.status_code, headers=error.headers)
+    if isinstance(error, (NotFoundException, NotAuthorizedException, TooManyRequestsException)) and error.detail and (
+            error.detail not in ("Not Found", "Unauthorized", "Too Many Requests")):
+        message = error.detail  # our own Vietnamese detail
+    if error.status_code == 403 and error.detail == CSRF_FAILED:
+        message = "Phiên làm việc của trang đã hết hạn hoặc yêu cầu không đến từ trang của hệ thống. Hãy tải lại trang và thử lại."
+    return _answer(request, error.status_code, message, headers=error.headers)
 
 
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return Response(_body("Lỗi hệ thống; đã ghi nhận để khắc phục."), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Lỗi hệ thống; đã ghi nhận để khắc phục.")
 
 
 EXCEPTION_HANDLERS = {

@@ -43,7 +43,8 @@ async def unit_path_from(source: str, value: str) -> str | None:
         elif source == "venue_id":
             row = await Venue.select(Venue.conference.unit.path.as_alias("path")).where(Venue.id == int(value)).first()
         elif source == "feed_token":
-            subject_type, subject_id = await tokens.verify_derived(value, "calendar_feed")
+            # the feed's address is /ical/<token>.ics
+            subject_type, subject_id = await tokens.verify_derived(value.removesuffix(".ics"), "calendar_feed")
             row = await Person.select(Person.unit.path.as_alias("path")).where(Person.id == subject_id).first()
         else:  # device_token
             token = await tokens.verify_secret_token(value, "scanner_device")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from core.access import Actor
 from core.tables import Unit
@@ -81,9 +82,18 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from urllib.parse import urlsplit
+
+    from core.config import get_settings
+
     if args.no_worker:
         os.environ["HOINGHI_NO_WORKER"] = "1"
-
+    settings = get_settings()
+    public = urlsplit(settings.public_url)
+    if public.scheme != "https" and public.hostname not in ("127.0.0.1", "localhost", "::1"):
+        print(f"Cảnh báo: địa chỉ công khai {settings.public_url} dùng http thường. Camera quét mã, chế độ ngoại tuyến và "
+              "cookie an toàn cần HTTPS: đặt máy chủ sau một reverse proxy có chứng chỉ (README, mục Vận hành) và đặt "
+              "HOINGHI_PUBLIC_URL=https://…", file=sys.stderr)
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -91,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,  # X-Forwarded-For from these peers only
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -41,9 +41,14 @@ async def list_entries(
     object_type: str | None = None,
     object_id: int | None = None,
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    action: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[dict]:
-    """Entries about units in a subtree the actor administers, newest first."""
+    """Entries about units in a subtree the actor administers, newest first; ``action`` matches
+    an action or, ending in ".", its family ("person." for every person action); ``until`` is
+    exclusive."""
     from core.tables import Unit
 
     require(actor, "admin", unit_path, what="nhật ký")
@@ -55,4 +60,18 @@ async def list_entries(
         query = query.where(AuditEntry.object_id == object_id)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
-    return await query.limit(min(limit, 1000))
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%") if action.endswith(".") else AuditEntry.action == action)
+    return await query.limit(max(1, min(limit, 1000))).offset(max(0, offset))
+
+
+async def actions_seen(actor: Actor, *, unit_path: str) -> list[str]:
+    """The distinct actions recorded in the subtree (for a filter's choices)."""
+    from core.tables import Unit
+
+    require(actor, "admin", unit_path, what="nhật ký")
+    rows = await AuditEntry.select(AuditEntry.action).distinct().where(
+        AuditEntry.unit_id.is_in(Unit.select(Unit.id).where(Unit.path.like(f"{unit_path}%"))))
+    return sorted(row["action"] for row in rows)

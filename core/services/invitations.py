@@ -262,6 +262,18 @@ async def respond(
     return await Invitation.select().where(Invitation.id == invitation_id).first()
 
 
+async def respond_on_behalf(actor: Actor, invitation_id: int, **answer) -> dict:
+    """Staff record an invitee's answer heard by phone or on paper: organisers of the conference,
+    or of the unit hosting the invitee's venue."""
+    invitation = await Invitation.select(Invitation.conference, Invitation.venue).where(Invitation.id == invitation_id).first()
+    if invitation is None:
+        raise NotFound("Không tìm thấy lời mời.")
+    scope = await conference_scope(actor, invitation["conference"], "manage")
+    if not scope.covers_venue(invitation["venue"]):
+        raise Forbidden("Bạn chỉ ghi nhận được câu trả lời của người được mời tại điểm cầu của đơn vị mình.")
+    return await respond(invitation_id, actor=actor, **answer)
+
+
 async def invitations_for_person(person_id: int, *, upcoming_only: bool = True) -> list[dict]:
     """The attendee's own conferences (published ones, soonest first)."""
     query = Invitation.select(

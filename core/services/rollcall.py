@@ -142,3 +142,23 @@ async def roll_call(actor: Actor, conference_id: int, *, venue_id: int | None = 
     return {"conference": scope.conference, "invited": len(invited), "counts": counts, "rows": rows}
 
 
+async def counts_by_venue(conference_id: int) -> dict[int | None, dict[str, int]]:
+    """Roll-call totals per venue of the invitation — invited and each status, ``not_recorded``
+    included — in two grouped queries, for the live pages (the caller has checked access; the
+    full :func:`roll_call` reads every invitee)."""
+    invited = await Invitation.raw(
+        "SELECT venue, COUNT(*) AS n FROM invitation WHERE conference = {} AND status = 'active' GROUP BY venue", conference_id
+    )
+    recorded = await Attendance.raw(
+        "SELECT i.venue AS venue, a.status AS status, COUNT(*) AS n FROM attendance a JOIN invitation i "
+        "ON i.conference = a.conference AND i.person = a.person AND i.status = 'active' "
+        "WHERE a.conference = {} GROUP BY i.venue, a.status", conference_id
+    )
+    totals: dict[int | None, dict[str, int]] = {}
+    for row in invited:
+        totals[row["venue"]] = {"invited": row["n"], **{status: 0 for status in STATUSES}, "not_recorded": row["n"]}
+    for row in recorded:
+        venue = totals[row["venue"]]
+        venue[row["status"]] += row["n"]
+        venue["not_recorded"] -= row["n"]
+    return totals

@@ -4,6 +4,10 @@ Shown-once secrets (login links, API and device tokens) are 256 random bits; onl
 SHA-256 is stored. Re-displayable secrets (a calendar feed URL, a badge's short code) are an
 HMAC of the deployment key, the purpose, the subject and a stored generation; rotating bumps
 the generation. A token of one purpose is never accepted for another.
+
+An API token's subject is one of its owner's ``role_assignment`` rows: the key acts as that
+user restricted to that one role on that one unit, and dies with the row or the user's
+deactivation. A scanner device token's subject is a conference or one of its venues.
 """
 
 from __future__ import annotations
@@ -15,17 +19,23 @@ import hmac
 import secrets
 
 from core import clock
-from core.access import Actor
+from core.access import ROLE_LABELS, ROLES, Actor, Grant, conference_scope, require
 from core.config import get_settings
 from core.db import transaction
-from core.errors import NotFound, ValidationError
+from core.errors import Forbidden, NotFound, ValidationError
 from core.services import audit
-from core.tables import Token
+from core.tables import Conference, Invitation, Person, RoleAssignment, Token, Unit, Venue
+from core.text import clean
 
 SHOWN_ONCE = {"login_link": "Đường dẫn đăng nhập", "api": "Khoá API", "scanner_device": "Thiết bị quét mã"}
 DERIVED = {"calendar_feed": "Lịch cá nhân", "checkin_credential": "Mã điểm danh", "evaluation": "Phiếu đánh giá"}
 PURPOSES = {**SHOWN_ONCE, **DERIVED}
 SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: typed by staff from a paper badge
+MANAGED = ("api", "scanner_device")  # the tokens staff issue, list and revoke themselves
+API_LABEL_SUFFIX = " (khoá API)"
+DEFAULT_TTL_DAYS = {"api": 90, "scanner_device": 30}
+MAX_TTL_DAYS = 366  # every key expires: a forgotten key must not live for ever
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # at most one write per key and minute, not one per request
 
 
 def _digest(secret: str) -> str:
@@ -39,8 +49,10 @@ def _check_purpose(purpose: str, allowed: dict) -> None:
 
 async def issue_secret_token(
     actor: Actor, *, purpose: str, subject_type: str, subject_id: int, ttl: dt.timedelta | None = None, label: str = "",
+    unit_id: int | None = None,
 ) -> tuple[dict, str]:
-    """A new shown-once secret: returns (row, plaintext). Only the hash is kept."""
+    """A new shown-once secret: returns (row, plaintext). Only the hash is kept; ``unit_id``
+    files the audit entry under the unit the secret gives access to."""
     _check_purpose(purpose, SHOWN_ONCE)
     plaintext = secrets.token_urlsafe(32)
     now = clock.now()
@@ -49,7 +61,7 @@ async def issue_secret_token(
             purpose=purpose, secret_hash=_digest(plaintext), subject_type=subject_type, subject_id=subject_id, label=label,
             created_by=actor.user_id, created_at=now, expires_at=now + ttl if ttl else None,
         )).returning(*Token.all_columns()))[0]
-        await audit.record(actor, "token.issue", object_type="token", object_id=row["id"], unit_id=None, purpose=purpose,
+        await audit.record(actor, "token.issue", object_type="token", object_id=row["id"], unit_id=unit_id, purpose=purpose,
                            subject=f"{subject_type}:{subject_id}")
     return row, plaintext
 
@@ -62,7 +74,8 @@ async def verify_secret_token(plaintext: str, purpose: str) -> dict:
     if (row is None or not hmac.compare_digest(row["purpose"], purpose) or row["revoked_at"] is not None
             or (row["expires_at"] is not None and row["expires_at"] <= now)):
         raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
-    await Token.update({Token.last_used_at: now}).where(Token.id == row["id"])
+    if row["last_used_at"] is None or row["last_used_at"] <= now - LAST_USED_RESOLUTION:
+        await Token.update({Token.last_used_at: now}).where(Token.id == row["id"])
     return row
 
 
@@ -139,17 +152,202 @@ async def rotate_derived(actor: Actor, *, purpose: str, subject_type: str, subje
     return token
 
 
-async def revoke_token(actor: Actor, token_id: int) -> None:
+async def tokens_of_subject(subject_type: str, subject_id: int) -> list[dict]:
+    """Tokens of a subject, without any secret material."""
+    return await Token.select(*_PUBLIC_COLUMNS).where(
+        (Token.subject_type == subject_type) & (Token.subject_id == subject_id)).order_by(Token.id)
+
+
+_PUBLIC_COLUMNS = (Token.id, Token.purpose, Token.label, Token.subject_type, Token.subject_id, Token.generation, Token.created_by,
+                   Token.created_at, Token.expires_at, Token.revoked_at, Token.last_used_at)
+
+
+def _ttl(purpose: str, ttl_days: int | None) -> dt.timedelta:
+    days = DEFAULT_TTL_DAYS[purpose] if ttl_days is None else ttl_days
+    if not 1 <= days <= MAX_TTL_DAYS:
+        raise ValidationError(f"Thời hạn phải từ 1 đến {MAX_TTL_DAYS} ngày.", field="ttl_days")
+    return dt.timedelta(days=days)
+
+
+def _label(label: str, default: str) -> str:
+    label = clean(label) or default
+    if len(label) > 255:
+        raise ValidationError("Tên gợi nhớ dài tối đa 255 ký tự.", field="label")
+    return label
+
+
+def _refuse_keys_minting_keys(actor: Actor) -> None:
+    # a leaked key must not be able to outlive its own revocation by minting a successor
+    if actor.label.endswith(API_LABEL_SUFFIX):
+        raise Forbidden("Không dùng khoá API để tạo khoá mới; hãy đăng nhập.")
+
+
+async def issue_api_token(actor: Actor, *, unit_id: int, role: str, label: str, ttl_days: int | None) -> tuple[dict, str]:
+    """A key acting as the actor with one of the actor's own roles, (``role`` on ``unit_id``).
+
+    Returns (public row, plaintext); the plaintext is shown once. NotFound when the unit is out
+    of the actor's sight, Forbidden when the actor does not hold exactly that role there.
+    """
+    _refuse_keys_minting_keys(actor)
+    if role not in ROLES:
+        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
+    unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
+    if unit is None or not actor.sees(unit["path"]):
+        raise NotFound("Không tìm thấy đơn vị.")
+    assignment = None
+    if actor.user_id is not None:
+        assignment = await RoleAssignment.select(RoleAssignment.id).where(
+            (RoleAssignment.user == actor.user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)).first()
+    if assignment is None:
+        raise Forbidden(f"Đồng chí không giữ vai trò {ROLE_LABELS[role]} tại {unit['name']}; khoá API chỉ mang được "
+                        "một vai trò của chính mình.", field="role")
+    row, plaintext = await issue_secret_token(
+        actor, purpose="api", subject_type="role_assignment", subject_id=assignment["id"], ttl=_ttl("api", ttl_days),
+        label=_label(label, f"Khoá API {ROLE_LABELS[role]} – {unit['name']}"), unit_id=unit_id)
+    return (await _describe([row]))[0], plaintext
+
+
+async def issue_device_token(
+    actor: Actor, *, conference_id: int | None = None, venue_id: int | None = None, label: str = "", ttl_days: int | None = None,
+) -> tuple[dict, str]:
+    """A scanner device key for a whole conference or one venue; needs check-in rights on it."""
+    _refuse_keys_minting_keys(actor)
+    if (conference_id is None) == (venue_id is None):
+        raise ValidationError("Chọn đúng một: hội nghị (conference_id) hoặc điểm cầu (venue_id).", field="conference_id")
+    if venue_id is not None:
+        venue = await Venue.select(Venue.id, Venue.name, Venue.conference).where(Venue.id == venue_id).first()
+        if venue is None:
+            raise NotFound("Không tìm thấy điểm cầu.")
+        scope = await conference_scope(actor, venue["conference"], "checkin")
+        if not scope.covers_venue(venue_id):
+            raise Forbidden("Bạn không có quyền điểm danh tại điểm cầu này.")
+        subject_type, subject_id, default_label = "venue", venue_id, f"Máy quét – {venue['name']}"
+    else:
+        scope = await conference_scope(actor, conference_id, "checkin")
+        if not scope.whole:
+            raise Forbidden("Bạn chỉ điểm danh được ở điểm cầu của đơn vị mình; hãy cấp mã cho điểm cầu đó.", field="venue_id")
+        subject_type, subject_id, default_label = "conference", conference_id, f"Máy quét – {scope.conference['title']}"
+    if scope.conference["status"] in ("ended", "cancelled"):
+        raise ValidationError("Hội nghị đã kết thúc hoặc đã huỷ; không cấp mã máy quét nữa.", field="conference_id")
+    row, plaintext = await issue_secret_token(
+        actor, purpose="scanner_device", subject_type=subject_type, subject_id=subject_id, ttl=_ttl("scanner_device", ttl_days),
+        label=_label(label, default_label), unit_id=scope.conference["unit"])
+    return (await _describe([row]))[0], plaintext
+
+
+async def _describe(rows: list[dict]) -> list[dict]:
+    """Public views of token rows: no hash; the unit whose subtree the token reaches, its owner
+    (API keys) and its state (active, expired, revoked, or dead when its subject is gone)."""
+    by_type: dict[str, set[int]] = {}
+    for row in rows:
+        by_type.setdefault(row["subject_type"], set()).add(row["subject_id"])
+
+    async def lookup(table, columns, ids):
+        return {r["id"]: r for r in await table.select(table.id, *columns).where(table.id.is_in(sorted(ids)))} if ids else {}
+
+    assignments = await lookup(RoleAssignment, (
+        RoleAssignment.role, RoleAssignment.user.as_alias("user_id"), RoleAssignment.user.username.as_alias("username"),
+        RoleAssignment.user.active.as_alias("user_active"), RoleAssignment.unit.as_alias("unit_id"),
+        RoleAssignment.unit.path.as_alias("unit_path"), RoleAssignment.unit.name.as_alias("unit_name")), by_type.get("role_assignment"))
+    conferences = await lookup(Conference, (Conference.unit.as_alias("unit_id"), Conference.unit.path.as_alias("unit_path"),
+                                            Conference.unit.name.as_alias("unit_name")), by_type.get("conference"))
+    venues = await lookup(Venue, (Venue.conference.as_alias("conference_id"), Venue.conference.unit.as_alias("unit_id"),
+                                  Venue.conference.unit.path.as_alias("unit_path"),
+                                  Venue.conference.unit.name.as_alias("unit_name")), by_type.get("venue"))
+    people = await lookup(Person, (Person.unit.as_alias("unit_id"), Person.unit.path.as_alias("unit_path"),
+                                   Person.unit.name.as_alias("unit_name")), by_type.get("person"))
+    invitations = await lookup(Invitation, (Invitation.conference.unit.as_alias("unit_id"),
+                                            Invitation.conference.unit.path.as_alias("unit_path"),
+                                            Invitation.conference.unit.name.as_alias("unit_name")), by_type.get("invitation"))
+    subjects = {"role_assignment": assignments, "conference": conferences, "venue": venues, "person": people,
+                "invitation": invitations}
+    now = clock.now()
+    described = []
+    for row in rows:
+        subject = subjects.get(row["subject_type"], {}).get(row["subject_id"])
+        alive = subject is not None and subject.get("user_active", True)
+        state = ("revoked" if row["revoked_at"] is not None else "expired" if row["expires_at"] is not None and row["expires_at"] <= now
+                 else "active" if alive else "dead")
+        described.append({
+            **{column._meta.name: row[column._meta.name] for column in _PUBLIC_COLUMNS},
+            "state": state,
+            "unit_id": subject["unit_id"] if subject else None,
+            "unit_name": subject["unit_name"] if subject else None,
+            "unit_path": subject["unit_path"] if subject else None,
+            "role": subject.get("role") if subject else None,
+            "user_id": subject.get("user_id") if subject else None,
+            "username": subject.get("username") if subject else None,
+            "conference_id": row["subject_id"] if row["subject_type"] == "conference" else (subject or {}).get("conference_id"),
+        })
+    return described
+
+
+def _may_manage(actor: Actor, token: dict) -> bool:
+    """Who may see and revoke a token: its owner or issuer, and the admins above its unit;
+    device keys also those who may check in there, login links those who manage the person."""
+    if actor.system:
+        return True
+    if actor.user_id is not None and actor.user_id in (token["user_id"], token["created_by"]):
+        return True
+    path = token["unit_path"]
+    if path is None:
+        return False
+    needed = {"api": "admin", "scanner_device": "checkin"}.get(token["purpose"], "manage")
+    return actor.has(needed, path)
+
+
+async def list_tokens(actor: Actor, *, unit_id: int | None = None, purpose: str | None = None) -> list[dict]:
+    """API and scanner device keys the actor may manage (never a hash), newest first; with
+    ``unit_id``, only those reaching into that unit's subtree."""
+    purposes = list(MANAGED)
+    if purpose is not None:
+        if purpose not in MANAGED:
+            raise ValidationError(f"Chỉ liệt kê được: {', '.join(MANAGED)}.", field="purpose")
+        purposes = [purpose]
+    prefix = None
+    if unit_id is not None:
+        unit = await Unit.select(Unit.path).where(Unit.id == unit_id).first()
+        if unit is None:
+            raise NotFound("Không tìm thấy đơn vị.")
+        require(actor, "read", unit["path"], what="đơn vị")
+        prefix = unit["path"]
+    rows = await Token.select().where(Token.purpose.is_in(purposes)).order_by(Token.id, ascending=False)
+    visible = [token for token in await _describe(rows) if _may_manage(actor, token)]
+    if prefix is not None:
+        visible = [token for token in visible if token["unit_path"] and token["unit_path"].startswith(prefix)]
+    return visible
+
+
+async def revoke_token(actor: Actor, token_id: int) -> dict:
+    """Revoke at once (idempotent); returns the token's public view. NotFound when the actor
+    may not manage it (its existence is not revealed)."""
     row = await Token.select().where(Token.id == token_id).first()
     if row is None:
         raise NotFound("Không tìm thấy mã.")
-    async with transaction():
-        await Token.update({Token.revoked_at: clock.now()}).where(Token.id == token_id)
-        await audit.record(actor, "token.revoke", object_type="token", object_id=token_id, unit_id=None, purpose=row["purpose"])
+    token = (await _describe([row]))[0]
+    if not _may_manage(actor, token):
+        raise NotFound("Không tìm thấy mã.")
+    if row["revoked_at"] is None:
+        async with transaction():
+            await Token.update({Token.revoked_at: clock.now()}).where(Token.id == token_id)
+            await audit.record(actor, "token.revoke", object_type="token", object_id=token_id, unit_id=token["unit_id"],
+                               purpose=row["purpose"])
+    return (await _describe([await Token.select().where(Token.id == token_id).first()]))[0]
 
 
-async def list_tokens(subject_type: str, subject_id: int) -> list[dict]:
-    """Tokens of a subject, without any secret material."""
-    return await Token.select(
-        Token.id, Token.purpose, Token.label, Token.generation, Token.created_at, Token.expires_at, Token.revoked_at, Token.last_used_at,
-    ).where((Token.subject_type == subject_type) & (Token.subject_id == subject_id)).order_by(Token.id)
+async def actor_for_api_token(plaintext: str) -> Actor:
+    """The actor an ``Authorization: Bearer`` API key stands for: its owner, restricted to the one
+    role on the one unit of its role assignment. NotFound for an unknown, expired or revoked key,
+    and for one whose role assignment was removed or whose owner was deactivated."""
+    row = await verify_secret_token(plaintext, "api")
+    if row["subject_type"] != "role_assignment":
+        raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
+    assignment = await RoleAssignment.select(
+        RoleAssignment.role, RoleAssignment.unit.as_alias("unit_id"), RoleAssignment.unit.path.as_alias("unit_path"),
+        RoleAssignment.user.as_alias("user_id"), RoleAssignment.user.username.as_alias("username"),
+        RoleAssignment.user.active.as_alias("active"),
+    ).where(RoleAssignment.id == row["subject_id"]).first()
+    if assignment is None or not assignment["active"]:
+        raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
+    return Actor(user_id=assignment["user_id"], label=f"{assignment['username']}{API_LABEL_SUFFIX}",
+                 grants=(Grant(assignment["role"], assignment["unit_id"], assignment["unit_path"]),))

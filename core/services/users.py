@@ -7,6 +7,9 @@ import hmac
 import re
 import secrets
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
 from core import clock
 from core.access import ROLES, Actor, require
 from core.db import transaction
@@ -17,25 +20,37 @@ from core.tables import RoleAssignment, StaffUser
 from core.text import clean
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,149}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD_LENGTH = 10
+# argon2id with the library's RFC 9106 low-memory profile (64 MiB, 3 passes): safe on a small server
+_HASHER = PasswordHasher()
+_TIMING_EQUALISER = _HASHER.hash("timing-equaliser")
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${salt.hex()}${digest.hex()}"
+    return _HASHER.hash(password)
+
+
+def _verify_legacy_scrypt(password: str, stored: str) -> bool:
+    """Hashes written before argon2 (``scrypt$n$salt$digest``); rehashed at the next sign-in."""
+    try:
+        _, n, salt, digest = stored.split("$")
+        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=8, p=1)
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate.hex(), digest)
 
 
 def verify_password(password: str, stored: str) -> bool:
+    if stored.startswith("scrypt$"):
+        return _verify_legacy_scrypt(password, stored)
     try:
-        scheme, n, salt, digest = stored.split("$")
-    except ValueError:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
         return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=8, p=1)
-    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    return stored.startswith("scrypt$") or _HASHER.check_needs_rehash(stored)
 
 
 def generate_password() -> str:
@@ -103,9 +118,13 @@ async def authenticate(username: str, password: str) -> dict | None:
     """The active user with these credentials, or None (same cost whether the user exists or not)."""
     user = await StaffUser.select().where(StaffUser.username == clean(username).lower()).first()
     if user is None or not user["active"]:
-        verify_password(password, hash_password("timing-equaliser"))
+        verify_password(password, _TIMING_EQUALISER)
         return None
-    return user if verify_password(password, user["password_hash"]) else None
+    if not verify_password(password, user["password_hash"]):
+        return None
+    if needs_rehash(user["password_hash"]):
+        await StaffUser.update({StaffUser.password_hash: hash_password(password)}).where(StaffUser.id == user["id"])
+    return user
 
 
 async def reset_password(actor: Actor, *, username: str, new_password: str | None = None) -> str:
@@ -124,3 +143,56 @@ async def reset_password(actor: Actor, *, username: str, new_password: str | Non
         ).where(StaffUser.id == user["id"])
         await audit.record(actor, "user.password_reset", object_type="staff_user", object_id=user["id"], unit_id=None)
     return password
+
+
+async def list_staff(actor: Actor, *, unit_id: int) -> list[dict]:
+    """Staff users holding a role in the unit's subtree, each with those roles (unit and role),
+    by username. Needs 'read' on the unit."""
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    rows = await RoleAssignment.select(
+        RoleAssignment.user, RoleAssignment.role, RoleAssignment.unit.as_alias("unit_id"),
+        RoleAssignment.unit.name.as_alias("unit_name"), RoleAssignment.unit.path.as_alias("unit_path"),
+    ).where(RoleAssignment.unit.path.like(f"{unit['path']}%")).order_by(RoleAssignment.unit.path)
+    if not rows:
+        return []
+    people = await StaffUser.select(StaffUser.id, StaffUser.username, StaffUser.full_name, StaffUser.active).where(
+        StaffUser.id.is_in(sorted({row["user"] for row in rows}))).order_by(StaffUser.username)
+    roles: dict[int, list[dict]] = {}
+    for row in rows:
+        roles.setdefault(row["user"], []).append(
+            {"unit_id": row["unit_id"], "unit_name": row["unit_name"], "unit_path": row["unit_path"], "role": row["role"]})
+    return [{**person, "roles": roles[person["id"]]} for person in people]
+
+
+async def create_staff_member(
+    actor: Actor, *, username: str, password: str, full_name: str = "", email: str | None = None, unit_id: int, role: str
+) -> dict:
+    """A new staff user with a first role on a unit, in one transaction (admin of the unit), so
+    no user is left without a role that nobody can see."""
+    if role not in ROLES:
+        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
+    unit = await get_unit(unit_id)
+    require(actor, "admin", unit["path"], what="đơn vị")
+    async with transaction():
+        user = await create_user(actor, username=username, password=password, full_name=full_name, email=email)
+        await grant_role(actor, user_id=user["id"], unit_id=unit_id, role=role)
+    return user
+
+
+async def log_out_everywhere(actor: Actor, *, user_id: int) -> None:
+    """End every session of a user (bumps the session generation). Allowed for oneself, or for an
+    admin of every unit where the user holds a role."""
+    user = await StaffUser.select(StaffUser.id).where(StaffUser.id == user_id).first()
+    if user is None:
+        raise NotFound("Không tìm thấy người dùng.")
+    if actor.user_id != user_id and not actor.system:
+        paths = [row["path"] for row in await RoleAssignment.select(RoleAssignment.unit.path.as_alias("path")).where(
+            RoleAssignment.user == user_id)]
+        if not paths or not any(actor.sees(path) for path in paths):
+            raise NotFound("Không tìm thấy người dùng.")
+        for path in paths:
+            require(actor, "admin", path, what="người dùng này")
+    async with transaction():
+        await StaffUser.update({StaffUser.session_generation: StaffUser.session_generation + 1}).where(StaffUser.id == user_id)
+        await audit.record(actor, "user.logout_everywhere", object_type="staff_user", object_id=user_id, unit_id=None)

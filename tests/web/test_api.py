@@ -5,6 +5,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, empty_database, run_cli
 from tests.servers import running_server
+from tests.web import clients
 
 pytestmark = pytest.mark.timeout(180)
 PASSWORD = "mat-khau-quan-tri-dai"
@@ -25,15 +26,12 @@ def seeded(tmp_path):
 
 
 def signed_in(base: str, username: str = "admin") -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=10)
-    response = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return client
+    return clients.signed_in(base, username, PASSWORD)
 
 
 def test_sign_in_and_errors_in_one_shape(seeded):
     base, env = seeded
-    anonymous = httpx.Client(base_url=base, timeout=10)
+    anonymous = clients.browser(base)
     refused = anonymous.get("/api/v1/units")
     assert refused.status_code == 401 and refused.json()["error"] == "Vui lòng đăng nhập."
     wrong = anonymous.post("/api/v1/auth/login", json={"username": "admin", "password": "sai-mat-khau"})
@@ -127,7 +125,8 @@ def test_materials_stream_up_and_down_with_their_checks(seeded):
     assert secret.status_code == 422 and "Internet" in secret.json()["error"]
     download = admin.get(f"/api/v1/materials/{uploaded.json()['id']}/download")
     assert download.status_code == 200 and download.content == pdf
-    assert "attachment" in download.headers["content-disposition"]
+    assert download.headers["content-disposition"].startswith("inline;")  # a PDF is shown, sandboxed
+    assert "sandbox" in download.headers["content-security-policy"]
     other = signed_in(base, "quevo")
     assert other.get(f"/api/v1/materials/{uploaded.json()['id']}/download").status_code == 404
     big = b"%PDF-1.4\n" + b"1" * (11 * 1024 * 1024)  # above Litestar's default body limit, below ours
@@ -148,7 +147,7 @@ def test_attendee_personal_link_session_and_rsvp(seeded):
         "audience_ids": [audience["id"]]}).json()
     admin.post(f"/api/v1/conferences/{conference['id']}/publish")
     link = admin.post(f"/api/v1/people/{person['id']}/login-link").json()["path"]
-    attendee = httpx.Client(base_url=base, timeout=10)
+    attendee = clients.browser(base)
     assert attendee.get("/api/v1/me/conferences").status_code == 401
     opened = attendee.get(link)
     assert opened.status_code == 303 and opened.headers["location"] == "/me"  # the token leaves the address bar
@@ -166,7 +165,9 @@ def test_administration_over_http(seeded):
     base, env = seeded
     admin = signed_in(base)
     root = admin.get("/api/v1/units").json()[0]
-    assert admin.get(f"/api/v1/units/{root['id']}/plugins").json() == []  # no plugin installed in this deployment
+    listed = admin.get(f"/api/v1/units/{root['id']}/plugins").json()
+    assert {row["plugin"] for row in listed} >= {"ical", "sms"}  # the built-in plugins, off until a unit switches them on
+    assert all(row["setting"] == "inherit" and not row["enabled"] for row in listed)
     assert admin.put(f"/api/v1/units/{root['id']}/plugins/ghost", json={"state": "on"}).status_code == 422
     user = admin.post("/api/v1/users", json={"username": "tochuc.moi", "password": PASSWORD, "full_name": "Tổ chức mới"})
     assert user.status_code == 201

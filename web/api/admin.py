@@ -102,15 +102,19 @@ class AdminController(Controller):
         return await audit.list_entries(actor, unit_path=unit["path"], object_type=object_type, limit=limit)
 
     @put("/units/{unit_id:int}/settings/{key:str}")
-    async def setting(self, actor: Actor, unit_id: int, key: str, data: SettingIn) -> dict:
-        """Notification settings of a unit: notifications.quiet_hours, .channel_order,
-        .quota.<channel>, .reminder_offsets_hours, .channels_allowed."""
-        if not key.startswith("notifications."):
-            from core.errors import ValidationError
+    async def setting(self, request: Request, actor: Actor, unit_id: int, key: str, data: SettingIn) -> dict:
+        """One notification setting of a unit: notifications.quiet_hours, .channel_order,
+        .quota.<channel>, .reminder_offsets_hours, .channels_allowed (all of them at once:
+        /units/{unit_id}/notification-settings)."""
+        from core.errors import ValidationError
+        from web.api.notification_settings import check_setting, known_channels
 
+        if not key.startswith("notifications."):
             raise ValidationError("Chỉ đặt được thiết lập thông báo ở đây (notifications.*).", field="key")
-        await notifications.set_unit_setting(actor, unit_id, key, data.value)
-        return {"key": key, "value": data.value}
+        await units.view_unit(actor, unit_id)
+        value = check_setting(key.removeprefix("notifications."), data.value, known_channels(request.app.state.plugin_host))
+        await notifications.set_unit_setting(actor, unit_id, key, value)
+        return {"key": key, "value": value}
 
     @put("/notifications/templates")
     async def template(self, request: Request, actor: Actor, data: TemplateIn) -> dict:

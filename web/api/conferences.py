@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 
 from core.access import Actor
 from core.services import audiences, conferences, invitations, rollcall, rollcall_export
+from web.api.conference_parts import INVITATION_EXAMPLE, InvitationOut
+from web.api.docs import answers, convert
 
 
 class VenueIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,6 +56,64 @@ class AudienceCreate(msgspec.Struct, forbid_unknown_fields=True):
     rules: dict = {}
     include_ids: list[int] = []
     exclude_ids: list[int] = []
+
+
+class AudienceUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Only the fields sent change; ``include_ids``/``exclude_ids`` replace the lists."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    rules: dict | msgspec.UnsetType = msgspec.UNSET
+    include_ids: list[int] | msgspec.UnsetType = msgspec.UNSET
+    exclude_ids: list[int] | msgspec.UnsetType = msgspec.UNSET
+
+
+class AudienceRules(msgspec.Struct):
+    categories: list[str] = []
+    unit_ids: list[int] = []
+    briefer_levels: list[str] = []
+    active_only: bool = True
+
+
+class AudienceOut(msgspec.Struct):
+    id: int
+    unit: int
+    name: str
+    rules: AudienceRules
+    include_ids: list[int] = []
+    exclude_ids: list[int] = []
+
+
+AUDIENCE_EXAMPLE = {"id": 2, "unit": 1, "name": "Báo cáo viên cấp huyện",
+                    "rules": {"categories": ["briefer"], "unit_ids": [3], "briefer_levels": ["district"], "active_only": True},
+                    "include_ids": [118], "exclude_ids": []}
+
+
+class PersonBrief(msgspec.Struct):
+    id: int
+    full_name: str
+    unit_name: str
+
+
+class AudiencePreview(msgspec.Struct):
+    count: int
+    first: list[PersonBrief]
+
+
+class ReResolveDiff(msgspec.Struct):
+    added: int
+    withdrawn: int
+    first_added: list[PersonBrief]
+    first_withdrawn: list[PersonBrief]
+    applied: bool
+
+
+RE_RESOLVE_PREVIEW = {"added": 1, "withdrawn": 1, "first_added": [{"id": 7, "full_name": "Lê Thị Hoa", "unit_name": "Huyện ủy Tiên Du"}],
+                      "first_withdrawn": [{"id": 9, "full_name": "Trần Văn Nam", "unit_name": "Thị ủy Quế Võ"}]}
+
+
+class InviteIn(msgspec.Struct, forbid_unknown_fields=True):
+    person_id: int
+    venue_id: int | None = None
 
 
 class RecordRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -113,10 +173,21 @@ class ConferencesController(Controller):
                                                   offset=offset)
         return {"counts": await invitations.count_by_rsvp(actor, conference_id), "items": rows}
 
-    @post("/{conference_id:int}/invitations/re-resolve", status_code=200)
-    async def re_resolve(self, actor: Actor, conference_id: int, confirm: bool = False) -> dict:
-        """Without ?confirm=true a change answers 409 with the diff to confirm."""
-        return await invitations.re_resolve(actor, conference_id, confirm=confirm)
+    @post("/{conference_id:int}/invitations",
+          responses=answers(201, InvitationOut, {**INVITATION_EXAMPLE, "source": "individual", "rsvp": "pending",
+                                                 "rsvp_reason": "", "responded_at": None}, errors=(403, 404, 409, 422)))
+    async def invite(self, actor: Actor, conference_id: int, data: InviteIn) -> InvitationOut:
+        """Invite one person individually (kept when the audiences are re-resolved)."""
+        return convert(await invitations.invite_person(actor, conference_id, data.person_id, venue_id=data.venue_id), InvitationOut)
+
+    @post("/{conference_id:int}/invitations/re-resolve", status_code=200, responses=answers(
+        200, ReResolveDiff, {**RE_RESOLVE_PREVIEW, "applied": True}, errors=(404, 409),
+        error_examples={409: {"error": "Cập nhật danh sách mời sẽ thêm 1 người và rút lời mời 1 người. Xác nhận để áp dụng.",
+                              "fields": {}, "preview": RE_RESOLVE_PREVIEW}}))
+    async def re_resolve(self, actor: Actor, conference_id: int, confirm: bool = False) -> ReResolveDiff:
+        """Bring the invitations in line with the audiences now. Without ?confirm=true a change
+        answers 409 with the diff in "preview"; send it again with confirm=true to apply."""
+        return convert(await invitations.re_resolve(actor, conference_id, confirm=confirm), ReResolveDiff)
 
     @get("/{conference_id:int}/rollcall")
     async def roll_call(self, actor: Actor, conference_id: int, venue_id: int | None = None) -> dict:
@@ -146,7 +217,28 @@ class AudiencesController(Controller):
     async def create(self, actor: Actor, data: AudienceCreate) -> dict:
         return await audiences.create_audience(actor, **msgspec.structs.asdict(data))
 
-    @get("/{audience_id:int}/preview")
-    async def preview(self, actor: Actor, audience_id: int) -> dict:
-        """How many people the audience means now, and the first of them."""
-        return await audiences.preview_audience(actor, audience_id)
+    @get("/", responses=answers(200, list[AudienceOut], [AUDIENCE_EXAMPLE], errors=(404,)))
+    async def list_(self, actor: Actor, unit_id: int) -> list[AudienceOut]:
+        """Audiences owned by the unit and the units below it."""
+        return convert(await audiences.list_audiences(actor, unit_id), list[AudienceOut])
+
+    @get("/{audience_id:int}", responses=answers(200, AudienceOut, AUDIENCE_EXAMPLE, errors=(404,)))
+    async def detail(self, actor: Actor, audience_id: int) -> AudienceOut:
+        return convert(await audiences.get_audience(actor, audience_id), AudienceOut)
+
+    @patch("/{audience_id:int}", responses=answers(200, AudienceOut, AUDIENCE_EXAMPLE, errors=(403, 404, 422)))
+    async def update(self, actor: Actor, audience_id: int, data: AudienceUpdate) -> AudienceOut:
+        """Edit an audience; published conferences keep their invitations until re-resolved."""
+        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        return convert(await audiences.update_audience(actor, audience_id, **changes), AudienceOut)
+
+    @delete("/{audience_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404, 409)))
+    async def remove(self, actor: Actor, audience_id: int) -> None:
+        """Delete an audience no published conference uses."""
+        await audiences.delete_audience(actor, audience_id)
+
+    @get("/{audience_id:int}/preview", responses=answers(200, AudiencePreview, {
+        "count": 214, "first": [{"id": 7, "full_name": "Lê Thị Hoa", "unit_name": "Huyện ủy Tiên Du"}]}, errors=(404,)))
+    async def preview(self, actor: Actor, audience_id: int) -> AudiencePreview:
+        """How many people the audience means now, and the first of them in Vietnamese order."""
+        return convert(await audiences.preview_audience(actor, audience_id), AudiencePreview)

@@ -39,5 +39,19 @@ class MaterialsController(Controller):
     @get("/materials/{material_id:int}/download")
     async def download(self, actor: Actor, material_id: int, version: int | None = None) -> File:
         chosen, path = await materials.open_material_for_staff(actor, material_id, version=version)
-        return File(path=path, media_type=chosen["mime_type"].split(";")[0], content_disposition_type="attachment",
-                    filename=chosen["filename"], headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(chosen['filename'])}"})
+        return material_file(chosen, path)
+
+
+# Shown in the browser only where browsers render them safely; everything else is a download.
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+# An uploaded file runs no script and reaches nothing, even if a browser decides to render it.
+MATERIAL_POLICY = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; plugin-types application/pdf"
+
+
+def material_file(version: dict, path) -> File:
+    """A stored material version as a response: sniffed type, safe disposition, sandboxed."""
+    media_type = version["mime_type"].split(";")[0]
+    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
+    return File(path=path, media_type=media_type, content_disposition_type=disposition, filename=version["filename"],
+                headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(version['filename'])}",
+                         "Content-Security-Policy": MATERIAL_POLICY, "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,148 @@
+"""Defences over real HTTP: CSRF, login throttling behind a trusted proxy, security headers,
+argon2 hashes, access-log redaction."""
+
+import logging
+
+import httpx
+import pytest
+
+from tests.conftest import PROJECT_ROOT, empty_database, run_cli
+from tests.servers import running_server
+from tests.web import clients
+
+pytestmark = pytest.mark.timeout(180)
+PASSWORD = "mat-khau-quan-tri-dai"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("security")
+    with empty_database(tmp_path) as env:
+        env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), **env}
+        run_cli("init", "--non-interactive", "--unit-code", "TU", "--admin-password", PASSWORD, env=env)
+        with running_server(env, cwd=str(PROJECT_ROOT)) as base:
+            yield base, env
+
+
+def test_unsafe_requests_need_the_csrf_token(served):
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    root = admin.get("/api/v1/units").json()[0]
+    body = {"parent_id": root["id"], "name": "Huyện ủy Gia Bình", "short_code": "HU-GB", "kind": "district"}
+
+    forged = httpx.post(f"{base}/api/v1/units", json=body, cookies=admin.cookies)  # a cross-site form: cookie, no token
+    assert forged.status_code == 403 and "tải lại trang" in forged.json()["error"]
+    wrong = httpx.post(f"{base}/api/v1/units", json=body, cookies=admin.cookies, headers={"x-csrftoken": "0" * 128})
+    assert wrong.status_code == 403
+    assert admin.get("/api/v1/units/%d/tree" % root["id"]).json()[-1]["short_code"] == "TU"  # nothing was created
+
+    assert admin.post("/api/v1/units", json=body).status_code == 201
+
+
+def test_login_itself_needs_the_token(served):
+    base, _ = served
+    cold = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert cold.status_code == 403
+
+
+def test_an_authorization_header_skips_csrf_and_ignores_the_session_cookie(served):
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    response = httpx.post(f"{base}/api/v1/units", json={"name": "X"}, cookies=admin.cookies,
+                          headers={"Authorization": "Bearer not-a-real-token"})
+    assert response.status_code == 401 and "Khoá API" in response.json()["error"]
+    malformed = httpx.get(f"{base}/api/v1/units", cookies=admin.cookies, headers={"Authorization": "Basic YWRtaW46eA=="})
+    assert malformed.status_code == 401
+
+
+def test_an_api_key_carries_one_of_its_owners_roles_needs_no_csrf_and_dies_when_revoked(served):
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    root = admin.get("/api/v1/units").json()[0]
+    weaker = admin.post("/api/v1/tokens", json={"purpose": "api", "unit_id": root["id"], "role": "viewer", "label": "báo cáo"})
+    assert weaker.status_code == 403 and "vai trò" in weaker.json()["error"]  # a key carries one of the owner's own roles
+    issued = admin.post("/api/v1/tokens", json={"purpose": "api", "unit_id": root["id"], "role": "admin", "label": "đồng bộ"})
+    assert issued.status_code == 201, issued.text
+    key = issued.json()["token"]
+    assert len(key) >= 43 and key not in admin.get("/api/v1/tokens").text  # shown once, never listed
+    api = httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {key}"})
+    assert api.get("/api/v1/units").json()[0]["id"] == root["id"]
+    created = api.post("/api/v1/units", json={"parent_id": root["id"], "name": "Đảng ủy Khối", "short_code": "DUK",
+                                              "kind": "district"})
+    assert created.status_code == 201, created.text  # no CSRF token: the header cannot come from a cross-site form
+    assert admin.post(f"/api/v1/tokens/{issued.json()['item']['id']}/revoke").status_code == 200
+    assert api.get("/api/v1/units").status_code == 401
+
+
+def test_repeated_failures_lock_out_that_user_from_that_address_only(served):
+    base, _ = served
+    attacker = clients.browser(base, headers={"X-Forwarded-For": "203.0.113.7"})
+    for _ in range(6):
+        assert attacker.post("/api/v1/auth/login", json={"username": "admin", "password": "doan-sai-mat-khau"}).status_code == 401
+    locked = attacker.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert locked.status_code == 429 and "thử lại sau" in locked.json()["error"]
+    assert 0 < int(locked.headers["retry-after"]) <= 30
+
+    # the real admin, at another address, still signs in
+    elsewhere = clients.browser(base, headers={"X-Forwarded-For": "198.51.100.20"})
+    assert elsewhere.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).status_code == 200
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(tmp_path):
+    with empty_database(tmp_path) as env:
+        env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "HOINGHI_TRUSTED_PROXIES": "10.9.9.9", **env}
+        run_cli("init", "--non-interactive", "--unit-code", "TU", "--admin-password", PASSWORD, env=env)
+        with running_server(env, cwd=str(PROJECT_ROOT)) as base:
+            for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5", "203.0.113.6"):
+                spoofing = clients.browser(base, headers={"X-Forwarded-For": address})
+                assert spoofing.post("/api/v1/auth/login", json={"username": "admin", "password": "sai-mat-khau-x"}).status_code == 401
+            # rotating the header did not help: all six counted against 127.0.0.1
+            again = clients.browser(base, headers={"X-Forwarded-For": "203.0.113.99"})
+            assert again.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).status_code == 429
+
+
+def test_security_headers_on_every_response(served):
+    base, _ = served
+    for path in ("/healthz", "/api/v1/units", "/no-such-page"):
+        headers = httpx.get(f"{base}{path}").headers
+        assert "script-src 'self'" in headers["content-security-policy"] and "unsafe-inline" not in headers[
+            "content-security-policy"].split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_cookies_are_httponly_and_lax(served):
+    base, _ = served
+    client = clients.browser(base)
+    response = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+    set_cookie = response.headers.get_list("set-cookie")
+    session = next(value for value in set_cookie if value.startswith("hoinghi_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session.replace("Lax", "lax")
+
+
+def test_passwords_are_stored_as_argon2id(served):
+    _, env = served
+    result = run_cli("user", "add", "thu.ky", "--password", "mot-mat-khau-dai", env=env)
+    assert result.returncode == 0
+    from core.services.users import hash_password, needs_rehash, verify_password
+
+    stored = hash_password("mot-mat-khau-dai")
+    assert stored.startswith("$argon2id$") and verify_password("mot-mat-khau-dai", stored)
+    assert not verify_password("mot-mat-khau-khac", stored) and not needs_rehash(stored)
+    legacy = "scrypt$16384$00112233445566778899aabbccddeeff$" + "0" * 64
+    assert needs_rehash(legacy) and not verify_password("x", legacy)
+
+
+def test_access_log_redacts_secrets_in_urls():
+    from web.security import RedactSecretsFilter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/i/AbCdEf0123456789secret", "1.1", 303), None)
+    RedactSecretsFilter().filter(record)
+    assert "secret" not in record.getMessage() and "/i/[redacted]" in record.getMessage()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/ical/feedtoken123.ics", "1.1", 200), None)
+    RedactSecretsFilter().filter(record)
+    assert "feedtoken123" not in record.getMessage()

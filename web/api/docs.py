@@ -1,0 +1,49 @@
+"""OpenAPI helpers for the JSON API: typed answers with a worked example, and the error shape.
+
+``answers(201, VenueOut, {...})`` gives a handler's ``responses=`` so /schema shows the model
+and an example of it; errors always come as :class:`ErrorBody`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+
+
+class ErrorBody(msgspec.Struct):
+    """Every error: a Vietnamese message, per-field messages, and for a change that needs
+    confirmation (409) the preview of its consequences."""
+
+    error: str
+    fields: dict[str, str] = {}
+    preview: dict[str, Any] | None = None
+
+
+ERROR_EXAMPLES = {
+    400: {"error": "Dữ liệu gửi lên không hợp lệ.", "fields": {"unit_id": "Giá trị không hợp lệ: Expected `int`, got `str`"}},
+    403: {"error": "Bạn không có quyền quản lý hội nghị này.", "fields": {}},
+    404: {"error": "Không tìm thấy hội nghị.", "fields": {}},
+    409: {"error": "Hội nghị đã kết thúc hoặc đã huỷ; không sửa được nữa.", "fields": {}},
+    413: {"error": "Dữ liệu gửi lên quá lớn.", "fields": {}},
+    422: {"error": "Tên điểm cầu không được để trống.", "fields": {"name": "Tên điểm cầu không được để trống."}},
+}
+
+
+def answers(status: int, model: Any, example: Any, *, description: str = "Kết quả", errors: tuple[int, ...] = (),
+            error_examples: dict[int, Any] | None = None) -> dict[int, ResponseSpec]:
+    """``responses=`` for a handler: the success model with ``example``, plus the listed errors."""
+    examples = None if model is None else [Example(summary="Ví dụ", value=example)]
+    specs = {status: ResponseSpec(data_container=model, generate_examples=False, description=description, examples=examples)}
+    for code in errors:
+        value = (error_examples or {}).get(code, ERROR_EXAMPLES.get(code, {"error": "…", "fields": {}}))
+        specs[code] = ResponseSpec(data_container=ErrorBody, generate_examples=False, description="Lỗi",
+                                   examples=[Example(summary="Ví dụ", value=value)])
+    return specs
+
+
+def convert(value: Any, model: Any) -> Any:
+    """A service's dict (or list of dicts) as the typed answer; keys the model lacks are dropped."""
+    return msgspec.convert(value, model, from_attributes=False, strict=False)

@@ -1,0 +1,54 @@
+"""HTML pages: Jinja2 templates rendered on the server, htmx for the interactive parts.
+
+A page handler declares ``opt={"access": ..., "page": True}``; errors on pages answer HTML (and
+a staff page without a session redirects to ``/login``) where the API answers JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from web import i18n
+
+WEB_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+PAGE = {"page": True}
+
+
+def template_environment(plugin_folders: list[str]) -> Environment:
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATE_DIR), *(FileSystemLoader(folder) for folder in plugin_folders)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time)
+    environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale)
+    return environment
+
+
+def template_config(plugin_folders: list[str]) -> TemplateConfig:
+    environment = template_environment(plugin_folders)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def static_router(plugin_static: dict[str, str]):
+    """``/static/…`` for the core, ``/static/<plugin>/…`` for each plugin; long-cached (file names carry versions)."""
+    from litestar.datastructures import CacheControlHeader
+
+    routers = [create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"access": "public"},
+                                          cache_control=CacheControlHeader(max_age=86400, public=True),
+                                          include_in_schema=False, name="static")]
+    for plugin, folder in sorted(plugin_static.items()):
+        routers.append(create_static_files_router(path=f"/static/{plugin}", directories=[folder], opt={"access": "public"},
+                                                  cache_control=CacheControlHeader(max_age=86400, public=True),
+                                                  include_in_schema=False, name=f"static-{plugin}"))
+    return routers
