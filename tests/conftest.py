@@ -154,10 +154,19 @@ def empty_database(tmp_path):
     if not ON_POSTGRES:
         yield {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
         return
-    name = f"hoinghi_empty_{os.getpid()}"
+    name = f"hoinghi_empty_{os.getpid()}_{next(_counter)}"  # unique: one may be open inside another
     asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     asyncio.run(_admin_async(f'CREATE DATABASE "{name}"'))
     try:
         yield {"DATABASE_URL": _with_database(DATABASE_URL, name)}
     finally:
         asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session (see tests/browser.py)."""
+    from tests.browser import chromium
+
+    with chromium() as instance:
+        yield instance
