@@ -9,7 +9,7 @@ import sys
 os.environ.setdefault("HOINGHI_SECRET_KEY", "bench-secret-key-" + "x" * 40)
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
-from bench import cases  # noqa: E402
+from bench import cases, web_load  # noqa: E402
 from bench.databases import bench_database, postgres_reachable  # noqa: E402
 
 
@@ -17,14 +17,17 @@ async def main() -> int:
     kinds = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
     only = set(sys.argv[1:])
     results = []
-    for case in cases.ALL:
+    for case in [*cases.ALL, *web_load.ALL]:
         if only and case.__name__ not in only:
             continue
         for kind in kinds:
             async with bench_database(kind) as _engine:
-                figure = await case()
-            results.append((case.__doc__.strip().splitlines()[0], kind, figure))
-            print(f"  {results[-1][0]:<55} {kind:<9} {figure['measured']:>12}  (target {figure['target']})", flush=True)
+                outcome = await case()
+            title = case.__doc__.strip().splitlines()[0]
+            # a case measures one figure, or several (one per target) each with its own title
+            for figure in outcome if isinstance(outcome, list) else [outcome]:
+                results.append((f"{title}: {figure['title']}" if "title" in figure else title, kind, figure))
+                print(f"  {results[-1][0]:<55} {kind:<9} {figure['measured']:>12}  (target {figure['target']})", flush=True)
     print()
     print(f"{'benchmark':<55} {'database':<9} {'measured':>12}  target   ok")
     print("-" * 92)

@@ -30,6 +30,12 @@ async def healthz() -> dict:
     }
 
 
+@get("/healthz/live", opt={"access": "public"})
+async def liveness() -> dict:
+    """The process answers (no database call): a liveness probe, and the bare endpoint of benchmarks."""
+    return {"status": "ok"}
+
+
 @asynccontextmanager
 async def database_lifespan(app: Litestar):
     import core.tables  # noqa: F401
@@ -89,7 +95,7 @@ def create_app() -> Litestar:
 
     host = build_plugin_host()
     app = Litestar(
-        route_handlers=[healthz, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
+        route_handlers=[healthz, liveness, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
                         MaterialsController, AdminController, MeController, personal_link, issue_login_link, *api_route_handlers(),
                         *page_route_handlers(host), *plugin_route_handlers(host)],
         template_config=template_config(plugin_template_folders(host)),
