@@ -53,9 +53,11 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         page.fill("input[name=repeat_count]", "6")
         page.fill("input[name=venue_name]", "Hội trường Tỉnh ủy")
         page.fill("input[name=venue_address]", "Số 1 đường Lý Thái Tổ")
+        assert page.inner_text("[data-testid=reach]") == "0 người"
         page.get_by_label("Báo cáo viên toàn tỉnh").check()
-        reach = page.locator("[data-testid=reach]")
-        reach.wait_for()  # the live count, fetched by htmx as the box is ticked
+        # the live count, fetched by htmx as the box is ticked
+        reach = page.locator("[data-testid=reach]", has_text=re.compile(r"^[1-9][0-9]* người$"))
+        reach.wait_for()
         invited = int(re.match(r"(\d+) người", reach.inner_text()).group(1))
         assert invited > 20
         assert not has_horizontal_overflow(page)

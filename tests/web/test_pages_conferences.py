@@ -196,6 +196,30 @@ def test_last_months_attendance_rate_on_the_dashboard(served):
     assert rate == "33%"  # one of three invited
 
 
+def test_cancelling_from_the_page_keeps_the_reason(served):
+    admin = session(served)
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị sẽ huỷ")))
+    editor = admin.get(f"/conferences/{conference_id}").text
+    assert "Huỷ hội nghị này? Người được mời sẽ được báo huỷ." in editor  # the button asks first
+    assert admin.post(f"/conferences/{conference_id}/cancel", data={"reason": "Trùng lịch họp Tỉnh ủy"}).status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}").text
+    assert "Đã huỷ hội nghị." in editor and "Trùng lịch họp Tỉnh ủy" in editor and 'action="/conferences/%d/edit"' % conference_id not in editor
+    twice = admin.post(f"/conferences/{conference_id}/cancel", data={"reason": "x"})
+    assert twice.status_code == 409 and "đã huỷ" in twice.text
+    assert admin.post(f"/conferences/{conference_id}/edit", data=new_conference_form(served, date="0001-01-01")).status_code == 422
+
+
+def test_the_pages_labels_name_the_cores_codes():
+    from core.services import conferences, invitations, materials, rollcall
+    from web.pages import conference_labels as labels
+
+    assert labels.KINDS.keys() == conferences.KINDS.keys() and labels.FORMATS.keys() == conferences.FORMATS.keys()
+    assert labels.STATUSES.keys() == conferences.STATUSES.keys()
+    assert labels.RSVP.keys() - {"pending"} == invitations.RSVP_ANSWERS.keys()
+    assert labels.ATTENDANCE.keys() - {"not_recorded"} == rollcall.STATUSES.keys() and labels.METHODS.keys() == rollcall.METHODS.keys()
+    assert labels.MATERIAL_KINDS.keys() == materials.KINDS.keys() and labels.ACCESS.keys() == materials.ACCESS.keys()
+
+
 def test_another_units_organiser_gets_404_and_english_pages(served):
     admin = session(served)
     conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị riêng của Tỉnh ủy")))

@@ -90,9 +90,12 @@ def parse_date(value: str, field: str) -> dt.date:
     """A date typed as dd/mm/yyyy or sent by a date input (yyyy-mm-dd)."""
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return dt.datetime.strptime(value.strip(), pattern).date()
+            day = dt.datetime.strptime(value.strip(), pattern).date()
         except ValueError:
             continue
+        if not 1900 <= day.year <= 2999:
+            raise ValidationError(_("Năm phải trong khoảng 1900–2999."), field=field)
+        return day
     if not value.strip():
         raise ValidationError(_("Cần chọn ngày."), field=field)
     raise ValidationError(_("Ngày không hợp lệ (dạng dd/mm/yyyy)."), field=field)
