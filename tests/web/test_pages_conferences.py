@@ -127,6 +127,9 @@ def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
         "title": "Công văn tăng cường tuyên truyền miệng", "kind": "cong_van", "filename": "978-CV-TU.pdf",
         "official_number": "978-CV/TU", "official_date": "2030-02-14", "access": "audience"})
     assert uploaded.status_code == 201, uploaded.text
+    forged = httpx.post(f"{served['base']}/api/v1/conferences/{conference_id}/materials", cookies=admin.cookies,
+                        params={"title": "Giả", "kind": "other", "filename": "x.pdf"}, content=b"%PDF-1.4\n")
+    assert forged.status_code == 403  # the session alone is not enough: the page's script sends the token in a header
     panel = admin.get(f"/conferences/{conference_id}/materials", headers={"HX-Request": "true"}).text
     assert "Số 978-CV/TU ngày 14/02/2030" in panel and f"/api/v1/materials/{uploaded.json()['id']}/download" in panel
     assert f"/conferences/{conference_id}#materials" not in admin.get("/").text
@@ -153,6 +156,8 @@ def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
     admin.post(f"/conferences/{conference_id}/rollcall/excuse", data={"person_id": an["id"], "reason": "Đi công tác"})
     page = admin.get(f"/conferences/{conference_id}/rollcall").text
     assert f'data-live="/api/v1/conferences/{conference_id}/live"' in page
+    by_venue = page.split('data-testid="by-venue"')[1].split("</table>")[0]  # two venues: a line per venue
+    assert re.search(r"Chưa xếp điểm cầu</td>\s*<td>3</td><td>2</td><td>1</td><td>0</td><td>0</td>", by_venue)
     assert re.search(rf'data-person="{an["id"]}" data-status="excused"', page) and "Đi công tác" in page
     only_excused = admin.get(f"/conferences/{conference_id}/rollcall/board", params={"status": "excused"}).text
     assert "Nguyễn Văn An" in only_excused and "Trần Thị Hoa" not in only_excused

@@ -20,6 +20,8 @@ from core.text import fold
 
 STAFF_PAGE = {"access": "staff", **PAGE}
 FILTERS = ("present", "late", "substitute", "excused", "absent", "not_recorded")
+# the board lists at most this many people (the counts cover everyone); search narrows it
+BOARD_ROWS = 300
 
 
 async def board_context(actor: Actor, conference_id: int, venue: int | None, status: str, q: str) -> dict:
@@ -38,7 +40,15 @@ async def board_context(actor: Actor, conference_id: int, venue: int | None, sta
     else:
         status = ""
     attended = view["counts"]["present"] + view["counts"]["late"] + view["counts"]["substitute"]
-    return {"conference": conference, "venues": venues, "venue_names": {row["id"]: row["name"] for row in conference["venues"]},
+    by_venue = []
+    if venue is None and len(venues) > 1:
+        totals = await rollcall.counts_by_venue(conference_id)
+        for row in [*venues, None]:
+            figures = totals.get(row["id"] if row else None)
+            if figures and (row is not None or visible is None):
+                by_venue.append({"venue": row, **figures, "attended": figures["present"] + figures["late"] + figures["substitute"]})
+    return {"by_venue": by_venue, "shown": rows[:BOARD_ROWS], "hidden": max(0, len(rows) - BOARD_ROWS),
+            "conference": conference, "venues": venues, "venue_names": {row["id"]: row["name"] for row in conference["venues"]},
             "venue": venue, "status": status, "q": q, "view": view, "rows": rows, "attended": attended,
             "can_record": conference["status"] in ("published", "ended") and actor_may_check_in(actor, conference),
             **LABELS}
