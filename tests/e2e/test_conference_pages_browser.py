@@ -79,7 +79,13 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         assert "Đã tải lên tài liệu." in page.inner_text("[data-upload-status]")
 
         refused = page.locator("form[data-upload]")
-        page.set_input_files("input[data-file]", str(document))
+        # dropped on the zone this time, as a file dragged from the desktop
+        page.evaluate("""() => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(["%PDF-1.4\\n%%EOF\\n"], "ban-sao.pdf", {type: "application/pdf"}));
+            document.querySelector("[data-dropzone]").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
+        }""")
+        assert "ban-sao.pdf" in page.inner_text("[data-file-name]")
         page.fill("form[data-upload] input[name=title]", "Bản sao")
         page.fill("form[data-upload] input[name=official_number]", "số bảy")
         page.get_by_role("button", name="Tải lên").click()
