@@ -254,5 +254,8 @@ def test_another_units_organiser_gets_404_and_english_pages(served):
     assert 'lang="en"' in page and ">Publish<" in page and "Agenda" in page and "Draft" in page
     assert "Month 03/2030" in english.get("/calendar", params={"month": "2030-03"}).text
     assert english.get("/calendar", params={"month": "2030-13"}).status_code == 200  # a bad month falls back, never a 500
-    assert english.get("/conferences", params={"month": "03/2030", "offset": "-5"}).status_code == 200
-    assert english.get("/conferences", params={"unit": "abc"}).status_code == 400
+    assert english.get("/conferences", params={"month": "03/2030"}).status_code == 200
+    for params in ({"unit": "abc"}, {"offset": "-5"}, {"unit": str(2**40)}):  # bad input, never sent to the database
+        assert english.get("/conferences", params=params).status_code == 400
+    assert english.get(f"/conferences/{2**40}").status_code == 400
+    assert english.post(f"/conferences/{conference_id}/audiences", data={"audience_ids": str(2**40)}).status_code == 422

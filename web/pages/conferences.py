@@ -25,8 +25,8 @@ from core.services.units import get_unit
 from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
-from web.pages.forms import (as_list, field_errors, flash, integer, integers, local_moment, local_parts, parse_date, parse_time,
-                             render, text, zone)
+from web.pages.forms import (MAX_ID, Id, Offset, OptionalId, as_list, field_errors, flash, integer, integers, local_moment,
+                             local_parts, parse_date, parse_time, render, text, zone)
 
 log = logging.getLogger("hoinghi.web")
 STAFF_PAGE = {"access": "staff", **PAGE}
@@ -144,11 +144,12 @@ async def audience_choices(actor: Actor, unit_id: int) -> list[dict]:
 
 async def new_page(request: Request, actor: Actor, values: dict, errors: dict | None = None, status_code: int = 200) -> Template:
     units = await planning.managed_units(actor)
-    unit_id = integer(values.get("unit_id") or "", "unit_id", required=False) if str(values.get("unit_id", "")).isdigit() else None
+    typed = str(values.get("unit_id", ""))
+    unit_id = int(typed) if typed.isdigit() and int(typed) <= MAX_ID else None
     if unit_id is None and units:
         unit_id = units[0]["id"]
     choices = await audience_choices(actor, unit_id) if unit_id else []
-    chosen = {int(value) for value in values.get("audience_ids", []) if str(value).isdigit()}
+    chosen = {int(value) for value in values.get("audience_ids", []) if str(value).isdigit() and int(value) <= MAX_ID}
     reach = await planning.audience_reach(actor, audience_ids=sorted(chosen)) if chosen else 0
     return await render(request, actor, "conferences/new.html", status_code=status_code, units=units, values=values,
                         errors=errors or {}, audience_list=choices, chosen_audiences=chosen, reach=reach,
@@ -156,7 +157,7 @@ async def new_page(request: Request, actor: Actor, values: dict, errors: dict | 
 
 
 @get("/conferences/new", opt=STAFF_PAGE, include_in_schema=False)
-async def new_conference(request: Request, actor: Actor, unit: int | None = None) -> Template:
+async def new_conference(request: Request, actor: Actor, unit: OptionalId = None) -> Template:
     units = await planning.managed_units(actor)
     picked = next((row for row in units if row["id"] == unit), units[0] if units else None)
     return await new_page(request, actor, new_form_defaults(picked))
@@ -177,7 +178,7 @@ async def create_conference(request: Request, actor: Actor) -> Template | Redire
 @get("/conferences/reach", opt=STAFF_PAGE, include_in_schema=False)
 async def audience_reach(request: Request, actor: Actor) -> Template:
     """The live count beside the audience choice: how many people the ticked audiences mean."""
-    chosen = [int(value) for value in request.query_params.getall("audience_ids", []) if value.isdigit()]
+    chosen = [int(value) for value in request.query_params.getall("audience_ids", []) if value.isdigit() and int(value) <= MAX_ID]
     try:
         reach, error = await planning.audience_reach(actor, audience_ids=chosen), None
     except DomainError as refused:
@@ -242,7 +243,7 @@ async def editor_page(request: Request, actor: Actor, conference_id: int, *, err
 
 
 @get("/conferences/{conference_id:int}", opt=STAFF_PAGE, include_in_schema=False)
-async def conference_editor(request: Request, actor: Actor, conference_id: int) -> Template:
+async def conference_editor(request: Request, actor: Actor, conference_id: Id) -> Template:
     return await editor_page(request, actor, conference_id)
 
 
@@ -267,7 +268,7 @@ async def _apply(request: Request, actor: Actor, conference_id: int, form: str, 
 
 
 @post("/conferences/{conference_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
-async def update_conference(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def update_conference(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         current = await conferences.get_conference(actor, conference_id)
         timezone = text(fields, "timezone") or current["timezone"]
@@ -280,7 +281,7 @@ async def update_conference(request: Request, actor: Actor, conference_id: int) 
 
 
 @post("/conferences/{conference_id:int}/venues", opt=STAFF_PAGE, include_in_schema=False)
-async def add_venue(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def add_venue(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         venue = venue_from(fields) or {"name": ""}
         await conferences.add_venue(actor, conference_id, **venue)
@@ -289,14 +290,14 @@ async def add_venue(request: Request, actor: Actor, conference_id: int) -> Templ
 
 
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
-async def remove_venue(request: Request, actor: Actor, conference_id: int, venue_id: int) -> Template | Redirect:
+async def remove_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.remove_venue(actor, venue_id)
     return await _apply(request, actor, conference_id, "venue", action, done=_("Đã bỏ điểm cầu."), anchor="venues")
 
 
 @post("/conferences/{conference_id:int}/sessions", opt=STAFF_PAGE, include_in_schema=False)
-async def add_session(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def add_session(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         current = await conferences.get_conference(actor, conference_id)
         day = current["starts_at"].astimezone(zone(current["timezone"])).date()
@@ -311,14 +312,14 @@ async def add_session(request: Request, actor: Actor, conference_id: int) -> Tem
 
 
 @post("/conferences/{conference_id:int}/sessions/{session_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
-async def remove_session(request: Request, actor: Actor, conference_id: int, session_id: int) -> Template | Redirect:
+async def remove_session(request: Request, actor: Actor, conference_id: Id, session_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.remove_session(actor, session_id)
     return await _apply(request, actor, conference_id, "session", action, done=_("Đã bỏ phiên."), anchor="agenda")
 
 
 @post("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers", opt=STAFF_PAGE, include_in_schema=False)
-async def add_speaker(request: Request, actor: Actor, conference_id: int, session_id: int) -> Template | Redirect:
+async def add_speaker(request: Request, actor: Actor, conference_id: Id, session_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.add_speaker(actor, conference_id, session_id=session_id, name=text(fields, "speaker_name"),
                                       position_title=text(fields, "speaker_position"),
@@ -329,14 +330,14 @@ async def add_speaker(request: Request, actor: Actor, conference_id: int, sessio
 
 
 @post("/conferences/{conference_id:int}/audiences", opt=STAFF_PAGE, include_in_schema=False)
-async def set_audiences(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def set_audiences(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.set_audiences(actor, conference_id, integers(as_list(fields, "audience_ids"), "audience_ids"))
     return await _apply(request, actor, conference_id, "audiences", action, done=_("Đã lưu đối tượng mời."), anchor="audiences")
 
 
 @post("/conferences/{conference_id:int}/invitations/re-resolve", opt=STAFF_PAGE, include_in_schema=False)
-async def re_resolve(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def re_resolve(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         result = await invitations.re_resolve(actor, conference_id, confirm=text(fields, "confirm") == "1")
         flash(request, _("Đã cập nhật danh sách mời: thêm {added}, rút {withdrawn}.").format(
@@ -345,7 +346,7 @@ async def re_resolve(request: Request, actor: Actor, conference_id: int) -> Temp
 
 
 @post("/conferences/{conference_id:int}/publish", opt=STAFF_PAGE, include_in_schema=False)
-async def publish(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def publish(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.publish_conference(actor, conference_id)
     return await _apply(request, actor, conference_id, "status", action, mapping={"venues": "_form"},
@@ -353,21 +354,21 @@ async def publish(request: Request, actor: Actor, conference_id: int) -> Templat
 
 
 @post("/conferences/{conference_id:int}/cancel", opt=STAFF_PAGE, include_in_schema=False)
-async def cancel(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def cancel(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.cancel_conference(actor, conference_id, reason=text(fields, "reason"))
     return await _apply(request, actor, conference_id, "status", action, done=_("Đã huỷ hội nghị."))
 
 
 @post("/conferences/{conference_id:int}/end", opt=STAFF_PAGE, include_in_schema=False)
-async def end(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def end(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await conferences.end_conference(actor, conference_id)
     return await _apply(request, actor, conference_id, "status", action, done=_("Đã kết thúc hội nghị; người chưa điểm danh được ghi vắng."))
 
 
 @get("/conferences/{conference_id:int}/materials", opt=STAFF_PAGE, include_in_schema=False)
-async def materials_panel(request: Request, actor: Actor, conference_id: int) -> Template:
+async def materials_panel(request: Request, actor: Actor, conference_id: Id) -> Template:
     """The materials list (re-fetched by the page after an upload)."""
     from web.pages.conference_labels import LABELS
 
@@ -377,8 +378,8 @@ async def materials_panel(request: Request, actor: Actor, conference_id: int) ->
 
 
 @get("/conferences/{conference_id:int}/invitations", opt=STAFF_PAGE, include_in_schema=False)
-async def invitations_panel(request: Request, actor: Actor, conference_id: int, rsvp: str | None = None, q: str = "",
-                            offset: int = 0) -> Template:
+async def invitations_panel(request: Request, actor: Actor, conference_id: Id, rsvp: str | None = None, q: str = "",
+                            offset: Offset = 0) -> Template:
     """Invitations with their answers; a region of the editor, refreshed live."""
     from web.pages.conference_labels import LABELS
 

@@ -17,7 +17,7 @@ from core.services.units import view_unit
 from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import home_units
-from web.pages.forms import render
+from web.pages.forms import Id, Offset, OptionalId, render
 
 STAFF_PAGE = {"access": "staff", **PAGE}
 PAGE_SIZE = 50
@@ -56,7 +56,7 @@ def previous_month(unit: dict) -> tuple[dt.datetime, dt.datetime]:
 
 
 @get("/", opt=STAFF_PAGE, include_in_schema=False)
-async def dashboard(request: Request, actor: Actor, unit: int | None = None) -> Template:
+async def dashboard(request: Request, actor: Actor, unit: OptionalId = None) -> Template:
     picked, choices = await chosen_unit(actor, unit)
     context: dict = {"unit": picked, "unit_choices": choices, "title": _("Tổng quan")}
     if picked is not None:
@@ -71,7 +71,7 @@ async def dashboard(request: Request, actor: Actor, unit: int | None = None) -> 
 
 
 @get("/calendar", opt=STAFF_PAGE, include_in_schema=False)
-async def calendar(request: Request, actor: Actor, unit: int | None = None, month: str | None = None) -> Template:
+async def calendar(request: Request, actor: Actor, unit: OptionalId = None, month: str | None = None) -> Template:
     picked, choices = await chosen_unit(actor, unit)
     context: dict = {"unit": picked, "unit_choices": choices, "title": _("Lịch hội nghị")}
     if picked is not None:
@@ -87,8 +87,8 @@ PERIODS = ("upcoming", "past", "all")
 
 
 @get("/conferences", opt=STAFF_PAGE, include_in_schema=False)
-async def conference_list(request: Request, actor: Actor, unit: int | None = None, when: str = "upcoming", month: str | None = None,
-                          status: str | None = None, kind: str | None = None, offset: int = 0) -> Template:
+async def conference_list(request: Request, actor: Actor, unit: OptionalId = None, when: str = "upcoming", month: str | None = None,
+                          status: str | None = None, kind: str | None = None, offset: Offset = 0) -> Template:
     picked, choices = await chosen_unit(actor, unit)
     filters = {"unit": picked["id"] if picked else None, "when": when if when in PERIODS else "upcoming", "month": month or "",
                "status": status if status in conferences.STATUSES else "", "kind": kind if kind in conferences.KINDS else ""}

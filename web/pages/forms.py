@@ -9,7 +9,10 @@ import logging
 import zoneinfo
 from typing import Any
 
+from typing import Annotated
+
 from litestar import Request
+from litestar.params import Parameter
 from litestar.response import Template
 
 from core.access import Actor
@@ -20,6 +23,11 @@ from web.pages.conference_labels import LABELS
 
 log = logging.getLogger("hoinghi.web")
 FLASH_KEY = "flash"
+# ids are 32-bit serials on PostgreSQL: anything larger is refused as bad input, never sent to the database
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Parameter(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:
@@ -61,7 +69,7 @@ def as_list(fields: dict, name: str) -> list[str]:
     return [str(item) for item in (value if isinstance(value, list) else [value]) if str(item).strip()]
 
 
-def integer(value: str | None, field: str, *, required: bool = True, low: int | None = None, high: int | None = None) -> int | None:
+def integer(value: str | None, field: str, *, required: bool = True, low: int | None = -MAX_ID, high: int | None = MAX_ID) -> int | None:
     if value in (None, ""):
         if required:
             raise ValidationError(_("Cần nhập một số."), field=field)

@@ -15,7 +15,7 @@ from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
 from web.pages.conference_labels import LABELS
-from web.pages.forms import flash, integer, render, text
+from web.pages.forms import Id, OptionalId, flash, integer, render, text
 from core.text import fold
 
 STAFF_PAGE = {"access": "staff", **PAGE}
@@ -60,7 +60,7 @@ def actor_may_check_in(actor: Actor, conference: dict) -> bool:
 
 
 @get("/conferences/{conference_id:int}/rollcall", opt=STAFF_PAGE, include_in_schema=False)
-async def rollcall_page(request: Request, actor: Actor, conference_id: int, venue: int | None = None, status: str = "",
+async def rollcall_page(request: Request, actor: Actor, conference_id: Id, venue: OptionalId = None, status: str = "",
                         q: str = "") -> Template:
     context = await board_context(actor, conference_id, venue, status, q)
     return await render(request, actor, "conferences/rollcall.html", title=_("Điểm danh") + " · " + context["conference"]["title"],
@@ -68,7 +68,7 @@ async def rollcall_page(request: Request, actor: Actor, conference_id: int, venu
 
 
 @get("/conferences/{conference_id:int}/rollcall/board", opt=STAFF_PAGE, include_in_schema=False)
-async def rollcall_board(request: Request, actor: Actor, conference_id: int, venue: int | None = None, status: str = "",
+async def rollcall_board(request: Request, actor: Actor, conference_id: Id, venue: OptionalId = None, status: str = "",
                          q: str = "") -> Template:
     """The live region alone (fetched again on every live event)."""
     return Template("conferences/_board.html", context=await board_context(actor, conference_id, venue, status, q))
@@ -94,7 +94,7 @@ async def _change(request: Request, actor: Actor, conference_id: int, action, do
 
 
 @post("/conferences/{conference_id:int}/rollcall/record", opt=STAFF_PAGE, include_in_schema=False)
-async def record(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def record(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await rollcall.record_attendance(
             actor, conference_id=conference_id, person_id=integer(text(fields, "person_id"), "person_id"), method="manual",
@@ -104,7 +104,7 @@ async def record(request: Request, actor: Actor, conference_id: int) -> Template
 
 
 @post("/conferences/{conference_id:int}/rollcall/excuse", opt=STAFF_PAGE, include_in_schema=False)
-async def excuse(request: Request, actor: Actor, conference_id: int) -> Template | Redirect:
+async def excuse(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await rollcall.excuse(actor, conference_id, integer(text(fields, "person_id"), "person_id"), text(fields, "reason"))
     return await _change(request, actor, conference_id, action, _("Đã ghi nhận vắng có lý do."))
