@@ -160,3 +160,55 @@ async def managed_units(actor: Actor) -> list[dict]:
         clause = Unit.path.like(f"{path}%")
         condition = clause if condition is None else condition | clause
     return await Unit.select(Unit.id, Unit.name, Unit.path, Unit.depth, Unit.timezone).where(condition).order_by(Unit.path).limit(500)
+
+
+ROLL_CALL_STATUSES = ("present", "late", "substitute", "excused", "absent", "not_recorded")
+
+
+async def roll_call_board(
+    actor: Actor, conference_id: int, *, venue_id: int | None = None, status: str | None = None, query: str = "", limit: int = 300,
+) -> dict:
+    """One screen of the roll-call: the first ``limit`` invitees (Vietnamese order) matching a
+    venue, a status and a name, with their records; and the totals of everyone in view, from two
+    grouped queries, so that a conference of a hundred thousand invitees stays cheap to show.
+    Staff reaching the conference through a venue grant see only their venues."""
+    from core.access import conference_scope
+    from core.services.rollcall import counts_by_venue
+    from core.tables import Attendance
+    from core.text import search_pattern
+
+    scope = await conference_scope(actor, conference_id, "read")
+    visible = None if scope.whole else scope.venue_ids
+    if venue_id is not None and visible is not None and venue_id not in visible:
+        raise NotFound("Không tìm thấy điểm cầu.")
+    condition = (Invitation.conference == conference_id) & (Invitation.status == "active")
+    if visible is not None:
+        condition &= Invitation.venue.is_in(sorted(visible))
+    if venue_id is not None:
+        condition &= Invitation.venue == venue_id
+    for pattern in search_pattern(query):
+        condition &= Invitation.person.search_folded.like(pattern)
+    recorded = Attendance.select(Attendance.person).where(Attendance.conference == conference_id)
+    if status == "not_recorded":
+        condition &= Invitation.person.not_in(recorded)
+    elif status in ROLL_CALL_STATUSES:
+        condition &= Invitation.person.is_in(recorded.where(Attendance.status == status))
+    limit = max(1, min(limit, 2000))
+    rows = await Invitation.select(
+        Invitation.person, Invitation.venue, Invitation.rsvp, Invitation.person.full_name.as_alias("full_name"),
+        Invitation.person.unit.name.as_alias("unit_name"),
+    ).where(condition).order_by(Invitation.person.sort_key).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = {}
+    if rows:
+        records = {row["person"]: row for row in await Attendance.select().where(
+            (Attendance.conference == conference_id) & Attendance.person.is_in([row["person"] for row in rows]))}
+    by_venue = {venue: figures for venue, figures in (await counts_by_venue(conference_id)).items()
+                if (visible is None or venue in visible) and (venue_id is None or venue == venue_id)}
+    counts = {key: 0 for key in ("invited", *ROLL_CALL_STATUSES)}
+    for figures in by_venue.values():
+        for key in counts:
+            counts[key] += figures.get(key, 0)
+    return {"rows": [{**row, "record": records.get(row["person"])} for row in rows], "more": more, "counts": counts,
+            "invited": counts["invited"], "by_venue": by_venue}

@@ -111,3 +111,41 @@ async def test_conference_page_shows_the_panels_of_the_plugins_its_unit_enables(
         ("panels", "Đánh giá", f"<p>Phiếu đánh giá của hội nghị #{conference['id']}</p>")]  # the broken one hides only itself
     await host.set_state(SYSTEM, tree["province"]["id"], "panels", "off")
     assert await plugin_panels(request, conference, tree["province"]["path"]) == []
+
+
+async def test_one_screen_of_the_roll_call_with_totals_of_everyone(db):
+    from core.services import invitations, rollcall
+
+    clock.set_now(local(2026, 3, 10, 7, 50))
+    tree = await make_tree()
+    await make_people(tree["province"], 4, prefix="Tỉnh")
+    await make_people(tree["district_a"], 3, prefix="Huyện")
+    conference = await make_conference(tree)
+    await conferences.publish_conference(SYSTEM, conference["id"])
+    hall, district_venue = conference["venues"]
+    invited = await invitations.list_invitations(SYSTEM, conference["id"], limit=100)
+    by_name = {row["full_name"]: row["person"] for row in invited}
+    for name in ("Huyện HU-TD 0", "Huyện HU-TD 1", "Huyện HU-TD 2"):
+        await invitations.invite_person(SYSTEM, conference["id"], by_name[name], venue_id=district_venue["id"])
+    await rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=by_name["Tỉnh TU-BN 0"], method="manual")
+    await rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=by_name["Huyện HU-TD 1"], method="manual")
+    await rollcall.excuse(SYSTEM, conference["id"], by_name["Huyện HU-TD 2"], "Ốm")
+    organiser = await make_actor("organiser", tree["province"])
+
+    board = await planning.roll_call_board(organiser, conference["id"], limit=5)
+    assert board["invited"] == 7 and board["more"] and len(board["rows"]) == 5
+    assert (board["counts"]["present"], board["counts"]["excused"], board["counts"]["not_recorded"]) == (2, 1, 4)
+    assert board["by_venue"][district_venue["id"]]["invited"] == 3 and board["by_venue"][None]["invited"] == 4
+    waiting = await planning.roll_call_board(organiser, conference["id"], status="not_recorded")
+    assert sorted(row["full_name"] for row in waiting["rows"]) == ["Huyện HU-TD 0", "Tỉnh TU-BN 1", "Tỉnh TU-BN 2", "Tỉnh TU-BN 3"]
+    found = await planning.roll_call_board(organiser, conference["id"], query="huyen 2")
+    assert [(row["full_name"], row["record"]["status"]) for row in found["rows"]] == [("Huyện HU-TD 2", "excused")]
+
+    host_staff = await make_actor("checkin_staff", tree["district_a"])  # reaches the conference through its venue only
+    mine = await planning.roll_call_board(host_staff, conference["id"])
+    assert {row["full_name"] for row in mine["rows"]} == {"Huyện HU-TD 0", "Huyện HU-TD 1", "Huyện HU-TD 2"}
+    assert mine["invited"] == 3 and set(mine["by_venue"]) == {district_venue["id"]}
+    with pytest.raises(NotFound):
+        await planning.roll_call_board(host_staff, conference["id"], venue_id=hall["id"])
+    with pytest.raises(NotFound):
+        await planning.roll_call_board(await make_actor("organiser", tree["district_b"]), conference["id"])

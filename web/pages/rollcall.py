@@ -10,13 +10,12 @@ from litestar.response import Redirect, Template
 
 from core.access import Actor
 from core.errors import DomainError
-from core.services import conferences, rollcall
+from core.services import conferences, planning, rollcall
 from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
 from web.pages.conference_labels import LABELS
 from web.pages.forms import Id, OptionalId, flash, integer, render, text
-from core.text import fold
 
 STAFF_PAGE = {"access": "staff", **PAGE}
 FILTERS = ("present", "late", "substitute", "excused", "absent", "not_recorded")
@@ -30,26 +29,19 @@ async def board_context(actor: Actor, conference_id: int, venue: int | None, sta
     venues = [row for row in conference["venues"] if visible is None or row["id"] in visible]
     if venue is not None and all(row["id"] != venue for row in venues):
         venue = None
-    view = await rollcall.roll_call(actor, conference_id, venue_id=venue)
-    rows = view["rows"]
-    wanted = fold(q) if q else ""
-    if wanted:
-        rows = [row for row in rows if wanted in fold(row["full_name"])]
-    if status in FILTERS:
-        rows = [row for row in rows if (row["record"]["status"] if row["record"] else "not_recorded") == status]
-    else:
-        status = ""
-    attended = view["counts"]["present"] + view["counts"]["late"] + view["counts"]["substitute"]
+    status = status if status in FILTERS else ""
+    view = await planning.roll_call_board(actor, conference_id, venue_id=venue, status=status or None, query=q, limit=BOARD_ROWS)
+    counts = view["counts"]
+    attended = counts["present"] + counts["late"] + counts["substitute"]
     by_venue = []
     if venue is None and len(venues) > 1:
-        totals = await rollcall.counts_by_venue(conference_id)
         for row in [*venues, None]:
-            figures = totals.get(row["id"] if row else None)
-            if figures and (row is not None or visible is None):
+            figures = view["by_venue"].get(row["id"] if row else None)
+            if figures:
                 by_venue.append({"venue": row, **figures, "attended": figures["present"] + figures["late"] + figures["substitute"]})
-    return {"by_venue": by_venue, "shown": rows[:BOARD_ROWS], "hidden": max(0, len(rows) - BOARD_ROWS),
-            "conference": conference, "venues": venues, "venue_names": {row["id"]: row["name"] for row in conference["venues"]},
-            "venue": venue, "status": status, "q": q, "view": view, "rows": rows, "attended": attended,
+    return {"conference": conference, "venues": venues, "venue_names": {row["id"]: row["name"] for row in conference["venues"]},
+            "venue": venue, "status": status, "q": q, "view": view, "shown": view["rows"], "more": view["more"],
+            "board_rows": BOARD_ROWS, "attended": attended, "by_venue": by_venue,
             "can_record": conference["status"] in ("published", "ended") and actor_may_check_in(actor, conference),
             **LABELS}
 
