@@ -68,6 +68,7 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         conference_id = int(page.url.rsplit("/", 1)[1])
         assert "6 kỳ đã lên lịch" in page.inner_text(".flash")
         assert "12/03/2030 08:00" in page.inner_text(".conf-head")
+        page.locator("#reach [data-testid=reach]", has_text=f"{invited} người").wait_for()  # counted once the editor shows
 
         page.set_input_files("input[data-file]", str(document))
         page.fill("form[data-upload] input[name=title]", "Công văn về việc tăng cường công tác tuyên truyền miệng")

@@ -80,7 +80,8 @@ def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
     editor = admin.get(f"/conferences/{conference_id}")
     assert editor.status_code == 200 and "Đã tạo hội nghị (bản nháp)." in editor.text
     assert "03/03/2030 08:00" in editor.text and "Hội trường Tỉnh ủy" in editor.text
-    assert re.search(r'data-testid="reach">3 người<', editor.text)  # the chosen audience's members, counted now
+    reach_url = re.search(r'id="reach"[^>]*hx-get="([^"]+)" hx-trigger="load"', editor.text).group(1).replace("&amp;", "&")
+    assert ">3 người<" in admin.get(reach_url).text  # the chosen audience's members, counted when the page shows
 
     calendar = admin.get("/calendar", params={"month": "2030-03"})
     day = re.search(r'data-date="2030-03-03">(.*?)</div>', calendar.text, re.S).group(1)

@@ -230,7 +230,8 @@ async def editor_page(request: Request, actor: Actor, conference_id: int, *, err
         "rsvp": await invitations.count_by_rsvp(actor, conference_id),
         "audience_list": await audience_choices(actor, conference["unit"]) if can_manage else [],
         "chosen_audiences": chosen,
-        "reach": await planning.audience_reach(actor, audience_ids=sorted(chosen)) if can_manage and chosen else None,
+        # counted by the page itself once shown (resolving large audiences costs more than the rest of the page)
+        "reach_query": urllib.parse.urlencode([("audience_ids", audience_id) for audience_id in sorted(chosen)]),
         "panels": await plugin_panels(request, conference, unit["path"]),
         "series": await series.get_series(actor, conference["series"]) if conference["series"] else None,
         "venue_units": await planning.managed_units(actor) if can_manage else [],
