@@ -56,9 +56,10 @@ def created_id(response: httpx.Response) -> int:
 
 
 def error_beside(html: str, field: str) -> str:
-    match = re.search(rf'data-error-for="{field}"[^>]*>([^<]*)<', html)
-    assert match, f"no error slot for {field}"
-    return match.group(1)
+    """The message in the error slot of a field (one field of that name carries one)."""
+    shown = [text for text in re.findall(rf'data-error-for="{field}"[^>]*>([^<]*)<', html) if text]
+    assert len(shown) == 1, f"error slots of {field}: {shown}"
+    return shown[0]
 
 
 def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
@@ -111,7 +112,15 @@ def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
     assert no_name.status_code == 422 and error_beside(no_name.text, "venue_name") == "Tên điểm cầu không được để trống."
     assert admin.post(f"/conferences/{conference_id}/venues", data={"venue_name": "Điểm cầu Quế Võ"}).status_code == 303
     editor = admin.get(f"/conferences/{conference_id}").text
-    assert "Nguyễn Văn Bình, Phó Trưởng Ban Tuyên giáo" in editor and "08:00–09:30" in editor and "Điểm cầu Quế Võ" in editor
+    venue_id = int(re.findall(rf'/conferences/{conference_id}/venues/(\d+)/edit', editor)[-1])
+    bad_link = admin.post(f"/conferences/{conference_id}/venues/{venue_id}/edit", data={"venue_name": "Điểm cầu Quế Võ",
+                                                                                       "venue_online_url": "hop.example.vn"})
+    assert bad_link.status_code == 422 and "https://" in error_beside(bad_link.text, "venue_online_url")
+    assert admin.post(f"/conferences/{conference_id}/venues/{venue_id}/edit", data={
+        "venue_name": "Điểm cầu Thị ủy Quế Võ", "venue_address": "Phố Mới"}).status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}").text
+    assert "Đã lưu điểm cầu." in editor and "Điểm cầu Thị ủy Quế Võ</strong> · Phố Mới" in editor
+    assert "Nguyễn Văn Bình, Phó Trưởng Ban Tuyên giáo" in editor and "08:00–09:30" in editor
     renamed = admin.post(f"/conferences/{conference_id}/edit", data={**new_conference_form(served), "title": "Hội nghị BCV tháng 3",
                                                                      "version": "1"})
     assert renamed.status_code == 409 and "người khác sửa" in renamed.text  # the version moved with the agenda changes

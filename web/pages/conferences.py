@@ -290,6 +290,14 @@ async def add_venue(request: Request, actor: Actor, conference_id: Id) -> Templa
                         anchor="venues")
 
 
+@post("/conferences/{conference_id:int}/venues/{venue_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
+async def update_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
+    async def action(fields: dict) -> None:
+        await conferences.update_venue(actor, venue_id, **(venue_from(fields) or {"name": ""}))
+    return await _apply(request, actor, conference_id, f"venue-{venue_id}", action, mapping=VENUE_FIELDS,
+                        done=_("Đã lưu điểm cầu."), anchor="venues")
+
+
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
 async def remove_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
@@ -395,6 +403,7 @@ async def invitations_panel(request: Request, actor: Actor, conference_id: Id, r
     return await render(request, actor, "conferences/invitations.html", **context, title=conference["title"])
 
 
-CONFERENCE_PAGES = [new_conference, create_conference, audience_reach, conference_editor, update_conference, add_venue, remove_venue,
+CONFERENCE_PAGES = [new_conference, create_conference, audience_reach, conference_editor, update_conference, add_venue, update_venue,
+                    remove_venue,
                     add_session, remove_session, add_speaker, set_audiences, re_resolve, publish, cancel, end, materials_panel,
                     invitations_panel]
