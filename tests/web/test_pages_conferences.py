@@ -253,6 +253,8 @@ def test_another_units_organiser_gets_404_and_english_pages(served):
     assert "Hội nghị riêng của Tỉnh ủy" not in other.get("/calendar", params={"month": "2030-03"}).text
     mine = other.get("/conferences/new").text
     assert "Thị ủy Quế Võ" in mine and "Tỉnh ủy</option>" not in mine
+    assert "Báo cáo viên toàn tỉnh" not in other.get("/conferences/audience-choices", params={"unit_id": served["root"]["id"]}).text
+    assert "Báo cáo viên toàn tỉnh" in admin.get("/conferences/audience-choices", params={"unit_id": served["root"]["id"]}).text
     foreign_unit = other.post("/conferences/new", data=new_conference_form(served))
     assert foreign_unit.status_code == 404
 

@@ -175,6 +175,14 @@ async def create_conference(request: Request, actor: Actor) -> Template | Redire
     return Redirect(editor_url(conference_id), status_code=303)
 
 
+@get("/conferences/audience-choices", opt=STAFF_PAGE, include_in_schema=False)
+async def audience_choices_panel(request: Request, actor: Actor, unit_id: OptionalId = None) -> Template:
+    """The audiences offered by the new-conference form, for the unit just chosen."""
+    choices = await audience_choices(actor, unit_id) if unit_id else []
+    return Template("conferences/_audience_choices.html", context={"audience_list": choices, "chosen_audiences": set(), "reach": 0,
+                                                                  "errors": {}})
+
+
 @get("/conferences/reach", opt=STAFF_PAGE, include_in_schema=False)
 async def audience_reach(request: Request, actor: Actor) -> Template:
     """The live count beside the audience choice: how many people the ticked audiences mean."""
@@ -403,7 +411,7 @@ async def invitations_panel(request: Request, actor: Actor, conference_id: Id, r
     return await render(request, actor, "conferences/invitations.html", **context, title=conference["title"])
 
 
-CONFERENCE_PAGES = [new_conference, create_conference, audience_reach, conference_editor, update_conference, add_venue, update_venue,
+CONFERENCE_PAGES = [new_conference, create_conference, audience_choices_panel, audience_reach, conference_editor, update_conference, add_venue, update_venue,
                     remove_venue,
                     add_session, remove_session, add_speaker, set_audiences, re_resolve, publish, cancel, end, materials_panel,
                     invitations_panel]
