@@ -19,6 +19,17 @@ PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << 
        b"trailer << /Root 1 0 R >>\n%%EOF\n")
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """The shared fixture's Chromium, for this module only: Playwright's sync API keeps an event
+    loop marked running while it is open, which breaks every asyncio test that runs after it in
+    the session (tests/conftest.py's ``browser`` is session-scoped)."""
+    from tests.browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
 @pytest.fixture
 def demo_server(tmp_path):
     with empty_database(tmp_path) as env:

@@ -194,6 +194,14 @@ def test_a_monthly_series_from_the_form(served):
     assert "3 kỳ đã lên lịch" in editor and "FREQ=MONTHLY;BYDAY=2TU;COUNT=3" in editor and "12/03/2030 08:00" in editor
     april = admin.get("/calendar", params={"month": "2030-04"}).text  # the second Tuesday of April is the 9th
     assert "Hội nghị báo cáo viên định kỳ" in re.search(r'data-date="2030-04-09">(.*?)</div>', april, re.S).group(1)
+    def series_created() -> int:
+        entries = admin.get(f"/api/v1/units/{served['root']['id']}/audit", params={"limit": 500}).json()
+        return sum(entry["action"] == "series.create" for entry in entries)
+
+    before = series_created()
+    online = admin.post("/conferences/new", data={**form, "format": "online", "title": "Chuỗi trực tuyến"})
+    assert online.status_code == 422 and "đường dẫn trực tuyến" in error_beside(online.text, "venue_name")
+    assert series_created() == before  # the refused occurrence left no half-made series behind
     too_many = admin.post("/conferences/new", data={**form, "repeat_count": "500"})
     assert too_many.status_code == 422 and error_beside(too_many.text, "repeat_count")
 
