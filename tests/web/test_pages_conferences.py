@@ -152,6 +152,10 @@ def test_an_organiser_creates_builds_publishes_and_takes_the_roll_call(served):
     again = admin.post(f"/conferences/{conference_id}/publish")
     assert again.status_code == 409 and "Chỉ công bố được bản nháp" in again.text
     assert "Lời mời chưa trả lời: 3" in admin.get("/").text
+    found = admin.get(f"/conferences/{conference_id}/invitations", params={"rsvp": "pending", "q": "hoa"}).text
+    assert "<html" in found and "Trần Thị Hoa" in found and "Lê Văn Bình" not in found
+    live = admin.get(f"/conferences/{conference_id}/invitations", headers={"HX-Request": "true"}).text
+    assert "<html" not in live and 'data-rsvp="pending">3<' in live and "Lê Văn Bình" in live
 
     # roll-call: a record through the form, one through htmx, an excuse refused without a reason, then with one
     hoa, binh, an = served["people"]

@@ -32,6 +32,8 @@ log = logging.getLogger("hoinghi.web")
 STAFF_PAGE = {"access": "staff", **PAGE}
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MAX_OCCURRENCES = 60
+EDITOR_INVITATIONS = 20  # the editor shows the first invitees; the invitations page pages through all
+INVITATIONS_PAGE = 100
 
 CONFERENCE_FIELDS = {"starts_at": "start_time", "ends_at": "end_time", "local_start": "start_time", "duration_minutes": "end_time",
                      "venues": "venue_name", "online_url": "venue_online_url", "rrule": "repeat", "audience_ids": "audience_ids"}
@@ -246,8 +248,9 @@ async def editor_page(request: Request, actor: Actor, conference_id: int, *, err
         "confirm": confirm, "title": conference["title"],
     }
     if conference["status"] != "draft":
-        rows = await invitations.list_invitations(actor, conference_id, limit=101)
-        context.update(rows=rows[:100], more=len(rows) > 100, filter_rsvp="", q="", offset=0, query="")
+        rows = await invitations.list_invitations(actor, conference_id, limit=EDITOR_INVITATIONS + 1)
+        context.update(rows=rows[:EDITOR_INVITATIONS], more=len(rows) > EDITOR_INVITATIONS, filter_rsvp="", q="", offset=0,
+                       query="", page_size=EDITOR_INVITATIONS)
     return await render(request, actor, "conferences/editor.html", status_code=status_code, **context)
 
 
@@ -402,9 +405,11 @@ async def invitations_panel(request: Request, actor: Actor, conference_id: Id, r
 
     conference = await conferences.get_conference(actor, conference_id)
     answer = rsvp if rsvp in LABELS["RSVP"] else None
-    rows = await invitations.list_invitations(actor, conference_id, rsvp=answer, query=q, limit=101, offset=max(0, offset))
-    context = {"conference": conference, "rsvp": await invitations.count_by_rsvp(actor, conference_id), "rows": rows[:100],
-               "more": len(rows) > 100, "filter_rsvp": answer or "", "q": q, "offset": max(0, offset),
+    live = is_htmx(request) and not request.query_params  # the editor's live region refreshing itself
+    size = EDITOR_INVITATIONS if live else INVITATIONS_PAGE
+    rows = await invitations.list_invitations(actor, conference_id, rsvp=answer, query=q, limit=size + 1, offset=offset)
+    context = {"conference": conference, "rsvp": await invitations.count_by_rsvp(actor, conference_id), "rows": rows[:size],
+               "more": len(rows) > size, "filter_rsvp": answer or "", "q": q, "offset": offset, "page_size": size,
                "query": urllib.parse.urlencode({key: value for key, value in (("rsvp", answer), ("q", q)) if value}), **LABELS}
     if is_htmx(request):
         return Template("conferences/_invitations.html", context=context)
