@@ -221,6 +221,11 @@ def test_last_months_attendance_rate_on_the_dashboard(served):
     admin.post(f"/api/v1/conferences/{february['id']}/rollcall", json={"person_id": served["people"][0]["id"]})
     rate = re.search(r'data-testid="attendance-rate">([^<]*)<', admin.get("/").text).group(1)
     assert rate == "33%"  # one of three invited
+    assert 'data-testid="quota"' not in admin.get("/").text
+    assert admin.put(f"/api/v1/units/{root['id']}/settings/notifications.quota.console", json={"value": 5}).status_code == 200
+    assert 'data-testid="quota"' not in admin.get("/").text  # 5 of 5 left
+    assert admin.put(f"/api/v1/units/{root['id']}/settings/notifications.quota.console", json={"value": 0}).status_code == 200
+    assert "sắp hết: còn 0/0 trong tháng" in admin.get("/").text
 
 
 def test_cancelling_from_the_page_keeps_the_reason(served):
