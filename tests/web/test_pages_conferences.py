@@ -288,3 +288,20 @@ def test_another_units_organiser_gets_404_and_english_pages(served):
         assert english.get("/conferences", params=params).status_code == 400
     assert english.get(f"/conferences/{2**40}").status_code == 400
     assert english.post(f"/conferences/{conference_id}/audiences", data={"audience_ids": str(2**40)}).status_code == 422
+
+
+def test_after_publishing_the_invitation_list_follows_the_audience_on_confirmation(served):
+    """Runs last: it adds a briefer to the audience the other tests count."""
+    admin = session(served)
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị có người mới")))
+    assert admin.post(f"/conferences/{conference_id}/publish").status_code == 303
+    newcomer = admin.post("/api/v1/people", json={"unit_id": served["root"]["id"], "full_name": "Phạm Thị Mới",
+                                                 "categories": ["briefer"]}).json()
+    asked = admin.post(f"/conferences/{conference_id}/invitations/re-resolve")
+    assert asked.status_code == 409 and 'data-testid="re-resolve-preview"' in asked.text and "Phạm Thị Mới" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    applied = admin.post(f"/conferences/{conference_id}/invitations/re-resolve", data={"confirm": "1"})
+    assert applied.status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}").text
+    assert "Đã cập nhật danh sách mời: thêm 1, rút 0." in editor and 'data-rsvp="pending">4<' in editor
+    assert newcomer["full_name"] in editor
