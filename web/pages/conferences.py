@@ -25,7 +25,7 @@ from core.services.units import get_unit
 from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
-from web.pages.forms import (MAX_ID, Id, Offset, OptionalId, as_list, field_errors, flash, integer, integers, local_moment,
+from web.pages.conference_forms import (MAX_ID, Id, Offset, OptionalId, as_list, field_errors, flash, integer, integers, local_moment,
                              local_parts, parse_date, parse_time, render, text, zone)
 
 log = logging.getLogger("hoinghi.web")

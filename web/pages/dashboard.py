@@ -17,7 +17,7 @@ from core.services.units import view_unit
 from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import home_units
-from web.pages.forms import Id, Offset, OptionalId, render
+from web.pages.conference_forms import Id, Offset, OptionalId, render
 
 STAFF_PAGE = {"access": "staff", **PAGE}
 PAGE_SIZE = 50

@@ -15,7 +15,7 @@ from web.i18n import gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
 from web.pages.conference_labels import LABELS
-from web.pages.forms import Id, OptionalId, flash, integer, render, text
+from web.pages.conference_forms import Id, OptionalId, flash, integer, render, text
 
 STAFF_PAGE = {"access": "staff", **PAGE}
 FILTERS = ("present", "late", "substitute", "excused", "absent", "not_recorded")
