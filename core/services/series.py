@@ -106,15 +106,15 @@ async def create_series(
     start = _local(local_start)
     rule_text, _ = _rule(rrule, start)
     tz = check_timezone(timezone or unit["timezone"])
-    async with transaction():
+    async with transaction():  # a template its occurrences refuse (a venue, an audience) leaves no series behind
         row = (await Series.insert(Series(
             unit=unit_id, title=title, kind=kind, format=format, rrule=rule_text, local_start=start.isoformat(),
             duration_minutes=duration_minutes, timezone=tz, template=template or {}, created_at=clock.now(),
         )).returning(Series.id))[0]
         await audit.record(actor, "series.create", object_type="series", object_id=row["id"], unit_id=unit_id, rrule=rule_text)
         await events.emit("series_created", unit_id=unit_id, series_id=row["id"])
-    if materialise:
-        await materialise_series(row["id"], actor=actor)
+        if materialise:
+            await materialise_series(row["id"], actor=actor)
     return await get_series(actor, row["id"])
 
 

@@ -9,6 +9,9 @@
     if (event.detail.verb !== "get") { event.detail.headers["X-CSRFToken"] = csrf; }
   });
 
+  var LIVE_EVENTS = ["snapshot", "attendance_recorded", "rsvp_changed", "invitations_issued", "invitations_withdrawn",
+    "conference_published", "conference_revised", "conference_cancelled", "conference_ended"];
+
   // Live regions: <div data-live="/api/v1/conferences/1/live" hx-get="…fragment…" hx-trigger="live">.
   // A server-sent event from the stream asks htmx to re-fetch the region (debounced).
   function connectLive(element) {
@@ -21,6 +24,8 @@
       timer = setTimeout(function () { timer = null; window.htmx && htmx.trigger(element, "live"); }, 300);
     };
     source.addEventListener("update", source.onmessage);
+    // the stream names each event by its kind (web/live.py): a snapshot on (re)connecting, then changes
+    LIVE_EVENTS.forEach(function (name) { source.addEventListener(name, source.onmessage); });
   }
   function scan(root) { (root || document).querySelectorAll("[data-live]").forEach(connectLive); }
   document.addEventListener("DOMContentLoaded", function () { scan(document); });
