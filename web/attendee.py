@@ -13,8 +13,7 @@ from litestar.response import Redirect
 
 from core.access import Actor
 from core.errors import NotFound
-from core.services import invitations, tokens
-from core.tables import Invitation
+from core.services import attendees, invitations, tokens
 from web.plugin_routes import SESSION_PERSON_KEY
 
 LOGIN_LINK_TTL = dt.timedelta(days=60)
@@ -42,6 +41,7 @@ class RsvpRequest(msgspec.Struct, forbid_unknown_fields=True):
     answer: str
     reason: str = ""
     substitute_name: str | None = None
+    substitute_person_id: int | None = None
 
 
 class MeController(Controller):
@@ -55,12 +55,10 @@ class MeController(Controller):
 
     @post("/invitations/{invitation_id:int}/rsvp", status_code=200)
     async def rsvp(self, request: Request, invitation_id: int, data: RsvpRequest) -> dict:
-        person_id = await current_person(request)
-        if not await Invitation.exists().where((Invitation.id == invitation_id) & (Invitation.person == person_id)):
-            raise NotFound("Không tìm thấy lời mời.")
-        actor = Actor(user_id=None, label=f"người được mời #{person_id}")
-        return await invitations.respond(invitation_id, answer=data.answer, reason=data.reason, substitute_name=data.substitute_name,
-                                         actor=actor)
+        """My answer: accepted, declined, excused (with a reason) or delegated (a substitute of my unit)."""
+        return await attendees.answer_invitation(
+            await current_person(request), invitation_id, answer=data.answer, reason=data.reason,
+            substitute_person_id=data.substitute_person_id, substitute_name=data.substitute_name)
 
 
 @post("/api/v1/people/{person_id:int}/login-link", opt={"access": "staff"})
