@@ -9,7 +9,7 @@ import datetime as dt
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
 from core.access import Actor
 from core.errors import NotFound
@@ -27,11 +27,18 @@ async def current_person(request: Request) -> int:
 
 
 @get("/i/{token:str}", opt={"access": "public"}, include_in_schema=False)
-async def personal_link(request: Request, token: str) -> Redirect:
-    """Check the personal link, sign the person in, and leave the token out of the address bar."""
-    row = await tokens.verify_secret_token(token, "login_link")
-    if row["subject_type"] != "person":
-        raise NotFound("Đường dẫn không hợp lệ hoặc đã hết hạn.")
+async def personal_link(request: Request, token: str) -> Redirect | Template:
+    """Check the personal link, sign the person in, and leave the token out of the address bar.
+    A wrong or expired link answers a page (404) saying whom to ask for a new one."""
+    from web.i18n import gettext as _
+
+    try:
+        row = await tokens.verify_secret_token(token, "login_link")
+    except NotFound:
+        row = None
+    if row is None or row["subject_type"] != "person":
+        return Template("attendee/expired.html", status_code=404,
+                        context={"link_invalid": True, "title": _("Đường dẫn không còn dùng được")})
     request.clear_session()
     request.set_session({SESSION_PERSON_KEY: row["subject_id"]})
     return Redirect("/me", status_code=303)

@@ -2,12 +2,18 @@
 personal link, my conferences, answering each way with plain forms and with htmx, my materials
 (levels, audit), other people's things out of reach, the page for a missing session."""
 
+import asyncio
 import re
 import secrets
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
+from core.hookspecs import hookimpl
+from core.plugins import build_plugin_host
+from tests.factories import make_unit
+from web.pages import attendee as pages
 from tests.web import clients
 from tests.web.attendee_world import PDF, build, details, personal_link, served_app
 
@@ -188,4 +194,67 @@ def test_without_a_session_the_page_says_to_open_the_link_again(world):
     assert leaver.get("/me").status_code == 200 and "Trịnh Văn Nghỉ" in leaver.get("/me").text
     w["admin"].post(f"/api/v1/people/{retired['id']}/deactivate").raise_for_status()
     assert leaver.get("/me").status_code == 401  # a deactivated person's session no longer opens the page
-    assert httpx.get(f"{base}/i/{secrets.token_urlsafe(32)}", timeout=10).status_code == 404
+    guesser = clients.browser(base)
+    wrong = guesser.get(f"/i/{secrets.token_urlsafe(32)}")
+    assert wrong.status_code == 404 and "<html" in wrong.text and "Đường dẫn không còn dùng được" in wrong.text
+    assert guesser.get("/me").status_code == 401  # a wrong link signs nobody in
+
+
+class Badge:
+    @hookimpl
+    def attendee_panels(self, person, conference):
+        return [{"title": "Thẻ dự hội nghị", "html": f"<p>Thẻ của {person['full_name']}</p>"}]
+
+
+class Evaluation:
+    """Reads the database, so it returns an awaitable (as the hookspec allows)."""
+
+    @hookimpl
+    def attendee_panels(self, conference):
+        async def panels():
+            return [{"title": "Phiếu đánh giá", "html": f"<p>Hội nghị #{conference['id']}</p>"}]
+        return panels()
+
+
+class Broken:
+    @hookimpl
+    def attendee_panels(self, person, conference):
+        raise RuntimeError("plugin hỏng")
+
+
+class BrokenLater:
+    @hookimpl
+    def attendee_panels(self, person, conference):
+        async def panels():
+            raise RuntimeError("cơ sở dữ liệu của plugin không trả lời")
+        return panels()
+
+
+class Hangs:
+    @hookimpl
+    def attendee_panels(self, person, conference):
+        return asyncio.Event().wait()  # never resolves
+
+
+class Elsewhere:
+    @hookimpl
+    def attendee_panels(self, person, conference):
+        return [{"title": "Của đơn vị khác", "html": ""}]
+
+
+async def test_plugin_panels_come_from_the_units_plugins_each_isolated(db, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(pages, "PANEL_TIMEOUT_SECONDS", 0.05)
+    toml = tmp_path / "plugins.toml"
+    toml.write_text("".join(f'[plugins.{name}]\ndefault = "on"\n' for name in ("badge", "broken", "broken_later", "evaluation", "hangs")),
+                    encoding="utf-8")
+    host = build_plugin_host(plugins_toml=toml, discover=False, extra=[
+        ("badge", Badge()), ("evaluation", Evaluation()), ("broken", Broken()), ("broken_later", BrokenLater()),
+        ("hangs", Hangs()), ("elsewhere", Elsewhere())])  # elsewhere: installed, off for this unit
+    unit = await make_unit("Tỉnh ủy thử", code="TU-PANEL")
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(plugin_host=host)))
+
+    panels = await pages.plugin_panels(request, {"id": 7, "full_name": "Phạm Văn Mời"}, {"id": 3, "unit": unit["id"]})
+    assert sorted((panel["plugin"], panel["title"]) for panel in panels) == [("badge", "Thẻ dự hội nghị"), ("evaluation", "Phiếu đánh giá")]
+    assert next(panel for panel in panels if panel["plugin"] == "badge")["html"] == "<p>Thẻ của Phạm Văn Mời</p>"
+    failed = {record.getMessage().split()[1] for record in caplog.records if "attendee_panels" in record.getMessage()}
+    assert failed == {"broken", "broken_later", "hangs"}
