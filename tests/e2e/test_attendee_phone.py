@@ -3,6 +3,8 @@ answer, see the material; no page scrolls sideways, and the first load of every 
 (HTML, CSS, JS, fonts; a cold cache) transfers under 150 KB, counted from the encoded body sizes
 of all responses. Screenshots under tests/e2e/artifacts/. Browser tests run on one database."""
 
+import re
+
 import pytest
 
 from tests.browser import has_horizontal_overflow, phone_context, screenshot
@@ -151,4 +153,27 @@ def test_without_a_session_the_phone_shows_how_to_come_back(world, browser):
     assert page.get_by_role("heading", name="Cần mở lại đường dẫn cá nhân").is_visible()
     assert_fits_the_phone(page, "attendee-07-session-missing")
     assert transfer.total < BUDGET_BYTES, transfer.report()
+    context.close()
+
+
+def test_the_answer_forms_work_without_javascript(world, browser):
+    base, w = world
+    context = phone_context(browser, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + personal_link(w["admin"], w["person"]["id"]))
+    card = page.locator(f"#conf-{w['upcoming']['id']}")
+    card.get_by_role("button", name="Không tham dự").click()
+    page.wait_for_url(re.compile(re.escape(base) + r"/me#rsvp-\d+$"))
+    assert page.get_by_text("Đã ghi nhận câu trả lời của đồng chí.").is_visible()
+    assert card.locator("section.rsvp .badge.declined").inner_text() == "Không tham dự"
+
+    card.locator("summary").click()  # <details> opens without JavaScript
+    card.get_by_role("button", name="Báo vắng có lý do").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").first.inner_text() == "Vui lòng nêu lý do vắng mặt."
+    assert_fits_the_phone(page, "attendee-08-no-js-refused")
+    page.locator("textarea[name=reason]").fill("Trực cơ quan")
+    page.get_by_role("button", name="Báo vắng có lý do").click()
+    page.get_by_text("Đã ghi nhận câu trả lời của đồng chí.").wait_for()
+    assert page.get_by_text("Lý do: Trực cơ quan").is_visible()
     context.close()
