@@ -163,9 +163,10 @@ def empty_database(tmp_path):
         asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
-    """One headless Debian Chromium for the session (see tests/browser.py)."""
+    """A headless Debian Chromium for one test (see tests/browser.py). Not session-wide: Playwright's
+    sync API holds an event loop on this thread while it runs, which later asyncio tests would trip over."""
     from tests.browser import chromium
 
     with chromium() as instance:
