@@ -82,6 +82,7 @@ def create_app() -> Litestar:
     from web.api.materials import MaterialsController
     from web.attendee import MeController, issue_login_link, personal_link
     from web.api.people import PeopleController
+    from web.compression import compression_config
     from web.api.units import UnitsController
     from web.auth import auth_router, check_access_declarations, current_actor, rate_limit_store, session_config, session_store
     from web.errors import EXCEPTION_HANDLERS
@@ -105,6 +106,7 @@ def create_app() -> Litestar:
         stores=app_stores(),
         plugins=[LiveUpdates()],
         before_send=[add_security_headers],
+        compression_config=compression_config(),  # pages, CSS and JS gzipped: a phone's first load stays small
         request_max_body_size=get_settings().max_upload_bytes + 1024 * 1024,  # a material plus its form fields
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[database_lifespan, worker_lifespan],

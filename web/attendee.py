@@ -9,12 +9,11 @@ import datetime as dt
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
 from core.access import Actor
 from core.errors import NotFound
-from core.services import invitations, tokens
-from core.tables import Invitation
+from core.services import attendees, invitations, tokens
 from web.plugin_routes import SESSION_PERSON_KEY
 
 LOGIN_LINK_TTL = dt.timedelta(days=60)
@@ -28,11 +27,18 @@ async def current_person(request: Request) -> int:
 
 
 @get("/i/{token:str}", opt={"access": "public"}, include_in_schema=False)
-async def personal_link(request: Request, token: str) -> Redirect:
-    """Check the personal link, sign the person in, and leave the token out of the address bar."""
-    row = await tokens.verify_secret_token(token, "login_link")
-    if row["subject_type"] != "person":
-        raise NotFound("Đường dẫn không hợp lệ hoặc đã hết hạn.")
+async def personal_link(request: Request, token: str) -> Redirect | Template:
+    """Check the personal link, sign the person in, and leave the token out of the address bar.
+    A wrong or expired link answers a page (404) saying whom to ask for a new one."""
+    from web.i18n import gettext as _
+
+    try:
+        row = await tokens.verify_secret_token(token, "login_link")
+    except NotFound:
+        row = None
+    if row is None or row["subject_type"] != "person":
+        return Template("attendee/expired.html", status_code=404,
+                        context={"link_invalid": True, "title": _("Đường dẫn không còn dùng được")})
     request.clear_session()
     request.set_session({SESSION_PERSON_KEY: row["subject_id"]})
     return Redirect("/me", status_code=303)
@@ -42,6 +48,7 @@ class RsvpRequest(msgspec.Struct, forbid_unknown_fields=True):
     answer: str
     reason: str = ""
     substitute_name: str | None = None
+    substitute_person_id: int | None = None
 
 
 class MeController(Controller):
@@ -55,12 +62,10 @@ class MeController(Controller):
 
     @post("/invitations/{invitation_id:int}/rsvp", status_code=200)
     async def rsvp(self, request: Request, invitation_id: int, data: RsvpRequest) -> dict:
-        person_id = await current_person(request)
-        if not await Invitation.exists().where((Invitation.id == invitation_id) & (Invitation.person == person_id)):
-            raise NotFound("Không tìm thấy lời mời.")
-        actor = Actor(user_id=None, label=f"người được mời #{person_id}")
-        return await invitations.respond(invitation_id, answer=data.answer, reason=data.reason, substitute_name=data.substitute_name,
-                                         actor=actor)
+        """My answer: accepted, declined, excused (with a reason) or delegated (a substitute of my unit)."""
+        return await attendees.answer_invitation(
+            await current_person(request), invitation_id, answer=data.answer, reason=data.reason,
+            substitute_person_id=data.substitute_person_id, substitute_name=data.substitute_name)
 
 
 @post("/api/v1/people/{person_id:int}/login-link", opt={"access": "staff"})

@@ -179,9 +179,12 @@ async def _open(material: dict, version: int | None, reader: str, actor: Actor) 
     if chosen is None:
         raise NotFound("Không tìm thấy phiên bản này.")
     if material["access"] != "public":
-        async with transaction():
-            await audit.record(actor, "material.read", object_type="material", object_id=material["id"], unit_id=None,
-                               version=chosen["number"], reader=reader)
+        from core.tables import Conference
+
+        conference = await Conference.select(Conference.unit).where(Conference.id == material["conference"]).first()
+        async with transaction():  # under the conference's unit, so the unit's audit log shows who read it
+            await audit.record(actor, "material.read", object_type="material", object_id=material["id"],
+                               unit_id=conference["unit"] if conference else None, version=chosen["number"], reader=reader)
     return chosen, default_store().path_of(chosen["sha256"])
 
 

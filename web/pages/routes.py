@@ -7,13 +7,14 @@ from web.pages import static_router
 
 
 def page_route_handlers(host: PluginHost) -> list:
+    from web.pages.attendee import ATTENDEE_PAGES
     from web.pages.session import SESSION_PAGES
     from web.pages.conference_routes import CONFERENCE_AREA_PAGES
 
     plugin_static: dict[str, str] = {}
     for contributed in host.pm.hook.static_folders():
         plugin_static.update(contributed or {})
-    return [*SESSION_PAGES, *CONFERENCE_AREA_PAGES, *static_router(plugin_static)]
+    return [*SESSION_PAGES, *CONFERENCE_AREA_PAGES, *ATTENDEE_PAGES, *static_router(plugin_static)]
 
 
 def plugin_template_folders(host: PluginHost) -> list[str]:
