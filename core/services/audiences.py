@@ -202,6 +202,26 @@ async def preview_audience(actor: Actor, audience_id: int, *, limit: int = 20) -
     return {"count": len(ids), "first": await first_in_order(ids, limit=limit)}
 
 
+async def preview_rules(
+    actor: Actor, *, unit_id: int, rules: dict | None = None, include_ids: Iterable[int] = (), exclude_ids: Iterable[int] = (),
+    limit: int = 10,
+) -> dict:
+    """What an audience being built would mean now, before it is saved (the builder's live
+    preview): the count and the first people in Vietnamese order. Needs 'read' on the unit."""
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    cleaned = _clean_rules(rules)
+    include, exclude = set(include_ids), set(exclude_ids)
+    await _check_reach(actor, cleaned, [*include, *exclude])
+    matched = {row["id"] for row in await (await rules_query(cleaned, owner_path=unit["path"]))}
+    if include:
+        alive = await Person.select(Person.id).where(Person.id.is_in(sorted(include)) & Person.erased_at.is_null()
+                                                     & (Person.active == True))  # noqa: E712
+        matched |= {row["id"] for row in alive}
+    ids = sorted(matched - exclude)
+    return {"count": len(ids), "first": await first_in_order(ids, limit=limit)}
+
+
 async def first_in_order(person_ids: list[int], *, limit: int = 20, chunk: int = 10_000) -> list[dict]:
     """The first ``limit`` of these people in Vietnamese order (chunked: SQLite caps parameters)."""
     candidates: list[dict] = []

@@ -7,12 +7,13 @@ from web.pages import static_router
 
 
 def page_route_handlers(host: PluginHost) -> list:
+    from web.pages.admin import admin_page_handlers
     from web.pages.session import SESSION_PAGES
 
     plugin_static: dict[str, str] = {}
     for contributed in host.pm.hook.static_folders():
         plugin_static.update(contributed or {})
-    return [*SESSION_PAGES, *static_router(plugin_static)]
+    return [*SESSION_PAGES, *admin_page_handlers(), *static_router(plugin_static)]
 
 
 def plugin_template_folders(host: PluginHost) -> list[str]:
