@@ -11,6 +11,8 @@ import re
 import httpx
 import pytest
 
+from core.hookspecs import hookimpl
+from core.plugins import build_plugin_host  # noqa: F401  (imports the tables before a test binds its database)
 from tests.conftest import PROJECT_ROOT, empty_database, run_cli
 from tests.servers import running_server
 from tests.web import clients
@@ -398,3 +400,96 @@ def test_every_admin_page_needs_a_session_and_answers_in_english_too(site):
         assert page.status_code == 200, path
     english = clients.signed_in(site["base"], "admin", PASSWORD, headers={"Accept-Language": "en"})
     assert "People" in english.get("/people").text and "Người dự" not in english.get("/people").text
+
+
+class ProbeChannelPlugin:
+    """A throw-away channel plugin: figures for its own channel, read from the database (it
+    returns a coroutine, as a plugin that reads the database does), and a settings panel."""
+
+    @hookimpl
+    def notification_preview_parts(self, unit, channel, subject, body, recipients):
+        async def parts():
+            from core.tables import Unit
+
+            row = await Unit.select(Unit.short_code).where(Unit.id == unit["id"]).first()
+            return [{"label": "Số tin thăm dò", "value": f"{len(body)} ký tự × {recipients} ({row['short_code']})"},
+                    {"label": "<b>không phải HTML</b>", "value": "an toàn"}, {"broken": "no label"}]
+
+        return parts() if channel == "probe" else []
+
+    @hookimpl
+    def channel_settings_panels(self, unit):
+        return [{"title": "Cổng thăm dò", "html": f'<p class="probe-panel">Tên gửi của {unit["short_code"]}</p>'}]
+
+
+class BrokenPlugin:
+    @hookimpl
+    def notification_preview_parts(self, unit, channel, subject, body, recipients):
+        raise RuntimeError("a plugin's bug")
+
+
+async def test_channel_plugins_add_preview_figures_and_settings_panels_where_they_are_on(db, tmp_path):
+    from core.plugins import build_plugin_host
+    from tests.factories import SYSTEM, make_tree
+    from web.hook_parts import preview_parts, settings_panels
+    from web.pages import template_environment
+
+    toml = tmp_path / "plugins.toml"
+    toml.write_text('[plugins.probe]\ndefault = "off"\n[plugins.broken]\ndefault = "on"\n')
+    host = build_plugin_host(plugins_toml=toml, extra=[("probe", ProbeChannelPlugin()), ("broken", BrokenPlugin())], discover=False)
+    tree = await make_tree()
+    district, sibling = tree["district_a"], tree["district_b"]
+    await host.set_state(SYSTEM, district["id"], "probe", "on")
+
+    parts = await preview_parts(host, district, channel="probe", subject="", body="Kính mời", recipients=12)
+    assert parts == [{"label": "Số tin thăm dò", "value": "8 ký tự × 12 (HU-TD)", "plugin": "probe"},
+                     {"label": "<b>không phải HTML</b>", "value": "an toàn", "plugin": "probe"}]  # the broken part is dropped
+    assert await preview_parts(host, district, channel="sms", subject="", body="Kính mời", recipients=12) == []
+    assert await preview_parts(host, sibling, channel="probe", subject="", body="Kính mời", recipients=12) == []  # off there
+    assert [panel["title"] for panel in await settings_panels(host, district)] == ["Cổng thăm dò"]
+    assert await settings_panels(host, sibling) == []
+
+    html = template_environment([]).get_template("admin/campaign_preview.html").render(
+        error="", parts=parts, labels={}, result={"recipients": 12, "channel": "probe", "channel_label": "Thăm dò", "subject": "",
+                                                  "body": "Kính mời", "estimated_cost": 0.0, "quota": None})
+    assert "8 ký tự × 12 (HU-TD)" in html and "&lt;b&gt;không phải HTML&lt;/b&gt;" in html
+
+
+@pytest.mark.sqlite_only  # browser tests run on one database; skipped before Chromium starts
+def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site, browser):
+    """In headless Chromium on a phone-sized screen: the directory narrows as a name is typed
+    without diacritics, and the audience builder's count follows the ticked boxes."""
+    from tests.browser import has_horizontal_overflow, phone_context, screenshot
+
+    context = phone_context(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{site['base']}/login?next=/people")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url("**/people")
+        page.wait_for_function("() => !!window.htmx")
+        assert page.locator("#people-results .list-item").count() >= 4
+        page.fill("#people-q", "nguyen van")
+        page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
+        assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
+        assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-people-search")
+
+        page.goto(f"{site['base']}/audiences/new")
+        page.wait_for_selector("#audience-preview [data-count]")
+        everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        page.check("input[name=categories][value=cadre]")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
+        cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
+        page.fill("input[name=q]", "nguyen van an")
+        page.click("#picker-results button:has-text('Thêm')")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
+        assert "Nguyễn Văn An" in page.inner_text("#include-list")
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-audience-preview")
+    finally:
+        context.close()

@@ -137,7 +137,7 @@ async def people_picker(request: Request, actor: Actor, unit_id: int, q: str = "
 async def member_chip(request: Request, actor: Actor, person_id: int, mode: str = "include") -> Template:
     """One chosen person, as a ticked box of the include or exclude list (untick to drop them)."""
     person = await people.get_person(actor, person_id)
-    return fragment("admin/audience_member.html", headers={"HX-Trigger": "audience-changed"}, person=person,
+    return fragment("admin/audience_member.html", headers={"HX-Trigger-After-Swap": "audience-changed"}, person=person,
                     mode="exclude" if mode == "exclude" else "include")
 
 
