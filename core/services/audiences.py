@@ -24,10 +24,17 @@ def _clean_rules(rules: dict | str | None) -> dict:
     unknown = set(rules) - {"categories", "unit_ids", "briefer_levels", "active_only"}
     if unknown:
         raise ValidationError(f"Quy tắc không hợp lệ: {', '.join(sorted(unknown))}.", field="rules")
+    lists = {key: rules.get(key) or [] for key in ("categories", "unit_ids", "briefer_levels")}
+    if not all(isinstance(value, list) for value in lists.values()):
+        raise ValidationError("Quy tắc không hợp lệ: categories, unit_ids và briefer_levels là danh sách.", field="rules")
+    try:
+        unit_ids = sorted({int(unit_id) for unit_id in lists["unit_ids"]})
+    except (TypeError, ValueError):
+        raise ValidationError("Quy tắc không hợp lệ: unit_ids là danh sách số.", field="rules") from None
     return {
-        "categories": check_categories(rules.get("categories") or []),
-        "unit_ids": sorted({int(unit_id) for unit_id in rules.get("unit_ids") or []}),
-        "briefer_levels": sorted({check_level(level) for level in rules.get("briefer_levels") or [] if level}),
+        "categories": check_categories(str(value) for value in lists["categories"]),
+        "unit_ids": unit_ids,
+        "briefer_levels": sorted({check_level(str(level)) for level in lists["briefer_levels"] if level}),
         "active_only": bool(rules.get("active_only", True)),
     }
 

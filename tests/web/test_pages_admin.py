@@ -175,6 +175,9 @@ def test_the_audience_builder_previews_its_count_before_saving(site):
     assert "BCV Tiên Du" in admin.get("/audiences", params={"unit": tu}).text
     api = admin.post("/api/v1/audiences/preview", json={"unit_id": tu, "rules": {"categories": ["briefer"]}})
     assert api.status_code == 200 and api.json()["count"] == count
+    for rules in ({"unit_ids": ["x"]}, {"briefer_levels": 5}, {"categories": "briefer"}):
+        malformed = admin.post("/api/v1/audiences/preview", json={"unit_id": tu, "rules": rules})
+        assert malformed.status_code == 422 and "rules" in malformed.json()["fields"], rules
 
 
 def test_a_role_granted_on_a_district_shows_only_that_subtree(site):
@@ -456,40 +459,44 @@ async def test_channel_plugins_add_preview_figures_and_settings_panels_where_the
 
 
 @pytest.mark.sqlite_only  # browser tests run on one database; skipped before Chromium starts
-def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site, browser):
+def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site):
     """In headless Chromium on a phone-sized screen: the directory narrows as a name is typed
-    without diacritics, and the audience builder's count follows the ticked boxes."""
-    from tests.browser import has_horizontal_overflow, phone_context, screenshot
+    without diacritics, and the audience builder's count follows the ticked boxes. Chromium is
+    started and stopped here, not by the session's ``browser`` fixture: Playwright's sync API
+    keeps an event loop running in this thread while it lives, and the async tests after this
+    module could not start theirs."""
+    from tests.browser import chromium, has_horizontal_overflow, phone_context, screenshot
 
-    context = phone_context(browser)
-    page = context.new_page()
-    try:
-        page.goto(f"{site['base']}/login?next=/people")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button.primary")
-        page.wait_for_url("**/people")
-        page.wait_for_function("() => !!window.htmx")
-        assert page.locator("#people-results .list-item").count() >= 4
-        page.fill("#people-q", "nguyen van")
-        page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
-        assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
-        assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
-        assert not has_horizontal_overflow(page)
-        screenshot(page, "pages-admin-people-search")
+    with chromium() as browser:
+        context = phone_context(browser)
+        page = context.new_page()
+        try:
+            page.goto(f"{site['base']}/login?next=/people")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url("**/people")
+            page.wait_for_function("() => !!window.htmx")
+            assert page.locator("#people-results .list-item").count() >= 4
+            page.fill("#people-q", "nguyen van")
+            page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
+            assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
+            assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
+            assert not has_horizontal_overflow(page)
+            screenshot(page, "pages-admin-people-search")
 
-        page.goto(f"{site['base']}/audiences/new")
-        page.wait_for_selector("#audience-preview [data-count]")
-        everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-        page.check("input[name=categories][value=cadre]")
-        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
-        cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-        assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
-        page.fill("input[name=q]", "nguyen van an")
-        page.click("#picker-results button:has-text('Thêm')")
-        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
-        assert "Nguyễn Văn An" in page.inner_text("#include-list")
-        assert not has_horizontal_overflow(page)
-        screenshot(page, "pages-admin-audience-preview")
-    finally:
-        context.close()
+            page.goto(f"{site['base']}/audiences/new")
+            page.wait_for_selector("#audience-preview [data-count]")
+            everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+            page.check("input[name=categories][value=cadre]")
+            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
+            cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+            assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
+            page.fill("input[name=q]", "nguyen van an")
+            page.click("#picker-results button:has-text('Thêm')")
+            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
+            assert "Nguyễn Văn An" in page.inner_text("#include-list")
+            assert not has_horizontal_overflow(page)
+            screenshot(page, "pages-admin-audience-preview")
+        finally:
+            context.close()
