@@ -500,3 +500,40 @@ def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site)
             screenshot(page, "pages-admin-audience-preview")
         finally:
             context.close()
+
+
+async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tmp_path, monkeypatch):
+    """The service behind the compose page's audience target: one message per person on the
+    console channel, people who opted out and those past the monthly quota left out, quiet
+    hours respected unless urgent, the same form key never queued twice."""
+    import datetime as dt
+
+    from core import clock, notifications
+    from core.services import audiences
+    from core.tables import Job, Message
+    from tests.core.flows import make_people
+    from tests.factories import SYSTEM, make_tree
+
+    monkeypatch.setenv("HOINGHI_CONSOLE_CHANNEL", "1")
+    clock.set_now(dt.datetime(2030, 3, 1, 15, 0, tzinfo=dt.timezone.utc))  # 22:00 in Hà Nội: quiet hours
+    host = build_plugin_host(plugins_toml=tmp_path / "none.toml", discover=False)
+    tree = await make_tree()
+    people = await make_people(tree["district_a"], 4)
+    audience = await audiences.create_audience(SYSTEM, unit_id=tree["district_a"]["id"], name="BCV",
+                                               rules={"categories": ["briefer"]})
+    await notifications.opt_out(people[0]["id"], "console")
+    await notifications.set_unit_setting(SYSTEM, tree["district_a"]["id"], "notifications.quota.console", 2)
+
+    counts = await notifications.queue_audience_messages(SYSTEM, host, audience_id=audience["id"], text="Họp lúc 14 giờ",
+                                                         campaign="form-1")
+    assert counts == {"queued": 2, "duplicates": 0, "no_channel": 0, "opted_out": 1, "over_quota": 1}
+    queued = await Message.select().where(Message.kind == "free_message")
+    assert {row["body"] for row in queued} == {"Họp lúc 14 giờ"} and people[0]["id"] not in {row["person"] for row in queued}
+    assert {row["send_after"] for row in queued} == {dt.datetime(2030, 3, 2, 0, 0, tzinfo=dt.timezone.utc)}  # 07:00 local
+    assert await Job.exists().where(Job.kind == "send_messages")
+    again = await notifications.queue_audience_messages(SYSTEM, host, audience_id=audience["id"], text="Họp lúc 14 giờ",
+                                                        campaign="form-1")
+    assert again["queued"] == 0 and again["duplicates"] == 2
+    preview = await notifications.campaign_preview(SYSTEM, host, kind="free_message", audience_id=audience["id"], text="Xin chào")
+    assert preview["recipients"] == 4 and preview["channel"] == "console" and preview["body"] == "Xin chào"
+    assert preview["quota"] == {"limit": 2, "left": 0}
