@@ -192,6 +192,21 @@ class UnitSpecs:
         """Scope: unit of the report. Called by core/services/reports.py. Return
         [{"title", "rows": [...]}]."""
 
+    @hookspec
+    def notification_preview_parts(self, unit: dict, channel: str, subject: str, body: str, recipients: int) -> list[dict]:
+        """Scope: unit. Called by the notification pages when a template or a campaign is
+        previewed, for the channel it would go out on (``channel`` is its name; a plugin answers
+        only for its own channels, else ``[]``). ``body`` is the message as its first recipient
+        reads it; ``recipients`` how many receive it (1 for a template). Return figures shown
+        beside the preview, [{"label": "Số tin (160 ký tự)", "value": "2"}] (plain text, escaped
+        by the page), or an awaitable resolving to that list, as for ``message_attachments``."""
+
+    @hookspec
+    def channel_settings_panels(self, unit: dict) -> list[dict]:
+        """Scope: unit. Called by the notification settings page of a unit. Return a channel's
+        own backend settings as [{"title", "html"}] (escaped by the plugin; forms post to the
+        plugin's own routes), or an awaitable resolving to that list."""
+
     # -- one provider ------------------------------------------------------------------------
 
     @hookspec(firstresult=True)

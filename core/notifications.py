@@ -470,6 +470,228 @@ async def message_log(actor: Actor, conference_id: int, *, limit: int = 200) -> 
 
 
 
+LOG_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "unknown")
+
+
+async def unit_message_log(
+    actor: Actor, *, unit_id: int, status: str | None = None, channel: str | None = None, kind: str | None = None,
+    conference_id: int | None = None, limit: int = 100, offset: int = 0,
+) -> dict:
+    """Messages of a unit's subtree, newest first, with the recipient's name and the conference
+    title; filters by delivery status, channel, kind and conference. ``counts`` per status for
+    the same filters. Needs 'read' on the unit."""
+    from piccolo.query.methods.select import Count
+
+    from core.tables import Unit
+
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    if status and status not in LOG_STATUSES:
+        raise ValidationError(f"Trạng thái không hợp lệ. Chọn: {', '.join(LOG_STATUSES)}.", field="status")
+    units = Unit.select(Unit.id).where(Unit.path.like(f"{unit['path']}%"))
+
+    def filtered(query, with_status: bool = True):
+        query = query.where(Message.unit_id.is_in(units))
+        if with_status and status:
+            query = query.where(Message.status == status)
+        if channel:
+            query = query.where(Message.channel == channel)
+        if kind:
+            query = query.where(Message.kind == kind)
+        if conference_id is not None:
+            query = query.where(Message.conference_id == conference_id)
+        return query
+
+    rows = await filtered(Message.select(
+        Message.id, Message.kind, Message.conference_id, Message.person, Message.person.full_name.as_alias("full_name"),
+        Message.channel, Message.address, Message.subject, Message.body, Message.status, Message.error, Message.created_at,
+        Message.send_after, Message.sent_at, Message.delivered_at,
+    )).order_by(Message.id, ascending=False).limit(max(1, min(limit, 500))).offset(max(0, offset))
+    titles = {}
+    ids = sorted({row["conference_id"] for row in rows if row["conference_id"]})
+    if ids:
+        titles = {row["id"]: row["title"] for row in await Conference.select(Conference.id, Conference.title).where(Conference.id.is_in(ids))}
+    for row in rows:
+        row["conference_title"] = titles.get(row["conference_id"], "")
+    counts = {name: 0 for name in LOG_STATUSES}
+    for row in await filtered(Message.select(Message.status, Count(alias="n")), with_status=False).group_by(Message.status):
+        counts[row["status"]] = row["n"]
+    return {"items": rows, "counts": counts, "total": sum(counts.values()) if not status else counts.get(status, 0)}
+
+
+async def templates_in_force(actor: Actor, host, *, unit_id: int) -> list[dict]:
+    """Every message kind on every channel for a unit: the wording in force and where it comes
+    from (``own``: this unit; ``inherited``: an ancestor, named; ``default``: the core's)."""
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    chain = await ancestors(unit["path"])
+    names = {row["id"]: row["name"] for row in chain}
+    rows = await MessageTemplate.select().where(MessageTemplate.unit.is_in(list(names)))
+    found = {(row["unit"], row["kind"], row["channel"]): row for row in rows}
+    result = []
+    for kind, spec in kinds(host).items():
+        for channel in sorted({*channels(host), "console"}):
+            item = {"kind": kind, "label": spec["label"], "channel": channel, "subject": spec["subject"], "body": spec["body"],
+                    "source": "default", "source_unit": None}
+            for ancestor in reversed(chain):
+                row = found.get((ancestor["id"], kind, channel))
+                if row is not None:
+                    item.update(subject=row["subject"], body=row["body"], source="own" if ancestor["id"] == unit_id else "inherited",
+                                source_unit=ancestor["name"])
+                    break
+            result.append(item)
+    return result
+
+
+SAMPLE_CONTEXT = {"name": "Nguyễn Văn A", "title": "Hội nghị báo cáo viên tháng", "start": "15/01/2030 08:00",
+                  "venue": "Hội trường Tỉnh ủy", "link": "https://hoinghi.example/me", "reason": "thay đổi lịch công tác",
+                  "code": "482913", "text": "Nội dung thông báo", "unit": "Đơn vị"}
+
+
+def preview_template(*, subject: str, body: str) -> dict:
+    """A template's wording checked (ValidationError naming ``subject`` or ``body``) and filled
+    with sample values."""
+    if not body.strip():
+        raise ValidationError("Nội dung mẫu không được để trống.", field="body")
+    errors: dict[str, str] = {}
+    for field, text in (("subject", subject), ("body", body)):
+        try:
+            check_template(text, field)
+        except ValidationError as error:
+            errors[field] = error.message
+    if errors:
+        raise ValidationError(next(iter(errors.values())), fields=errors)
+    rendered_subject, rendered_body = render({"subject": subject, "body": body}, SAMPLE_CONTEXT)
+    return {"subject": rendered_subject, "body": rendered_body}
+
+
+def _conference_recipients(conference_id: int, audience: str):
+    query = Invitation.select(Invitation.person).where((Invitation.conference == conference_id) & (Invitation.status == "active"))
+    if AUDIENCES[audience] is not None:
+        query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
+    if audience == "absent":
+        query = query.where(Invitation.person.is_in(Attendance.select(Attendance.person).where(
+            (Attendance.conference == conference_id) & (Attendance.status == "absent"))))
+    return query
+
+
+async def campaign_preview(
+    actor: Actor, host, *, kind: str, conference_id: int | None = None, audience: str = "all", audience_id: int | None = None,
+    text: str = "",
+) -> dict:
+    """Before a campaign is sent: how many it reaches, the message as the first of them (in
+    Vietnamese order) reads it on the unit's first channel, and the estimated cost of every
+    recipient on that channel. A conference's invitees (``audience``: all, not_answered,
+    accepted, absent) or the people of a saved audience (``audience_id``)."""
+    from core.services.audiences import first_in_order, get_audience, resolve_audience_ids
+
+    if kind not in kinds(host):
+        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+    if conference_id is not None:
+        scope = await conference_scope(actor, conference_id, "manage")
+        if audience not in AUDIENCES:
+            raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
+        ids = sorted(row["person"] for row in await _conference_recipients(conference_id, audience))
+        unit_path, context = scope.unit_path, await _conference_context(scope.conference)
+        unit_id = scope.conference["unit"]
+    elif audience_id is not None:
+        target = await get_audience(actor, audience_id)
+        require(actor, "manage", target["unit_path"], what="đối tượng")
+        ids = sorted(await resolve_audience_ids(audience_id))
+        unit_path, unit_id = target["unit_path"], target["unit"]
+        context = {"title": target["name"], "link": f"{get_settings().public_url}/me"}
+    else:
+        raise ValidationError("Chọn hội nghị hoặc đối tượng nhận tin.", field="conference_id")
+    usable = await _enabled_channels(host, unit_path)
+    channel = usable[0] if usable else None
+    first = await first_in_order(ids, limit=1)
+    subject, body = "", ""
+    if channel is not None:
+        subject, body = render(await template_for(unit_path, kind, channel.name, host),
+                               {**context, "text": text, "name": first[0]["full_name"] if first else SAMPLE_CONTEXT["name"]})
+    cost = round((getattr(channel, "cost_per_message", 0.0) or 0.0) * len(ids), 2)
+    result = {"recipients": len(ids), "channel": channel.name if channel else None,
+              "channel_label": getattr(channel, "label", "") if channel else "", "subject": subject, "body": body,
+              "estimated_cost": cost, "unit_id": unit_id, "unit_path": unit_path,
+              "quota": await quota_usage(unit_id, unit_path, channel.name) if channel else None}
+    if channel is not None and hasattr(channel, "preview_figures"):
+        result["channel_figures"] = await channel.preview_figures(body=body, recipients=len(ids), unit_path=unit_path)
+        result["estimated_cost"] = result["channel_figures"].get("sent", {}).get("cost", cost)
+    return result
+
+
+async def queue_audience_messages(
+    actor: Actor, host, *, audience_id: int, text: str, subject: str = "", urgent: bool = False, campaign: str = "",
+) -> dict[str, int]:
+    """A free message to the people of a saved audience, outside any conference: one message per
+    person on the first channel of the audience's unit that reaches them, with its opt-outs,
+    quotas and quiet hours. ``campaign`` (the compose form's own key) makes a second submission
+    of the same form a no-op. Needs 'manage' on the audience's unit."""
+    from core import jobs
+    from core.services.audiences import get_audience, resolve_audience_ids
+
+    target = await get_audience(actor, audience_id)
+    require(actor, "manage", target["unit_path"], what="đối tượng")
+    if not text.strip():
+        raise ValidationError("Nội dung tin nhắn không được để trống.", field="text")
+    unit_path, unit_id = target["unit_path"], target["unit"]
+    usable = await _enabled_channels(host, unit_path)
+    if not usable:
+        raise Conflict("Đơn vị chưa bật kênh gửi tin nào (SMS, email...).")
+    unit = await get_unit(unit_id)
+    ids = sorted(await resolve_audience_ids(audience_id))
+    campaign = campaign or secrets.token_hex(8)
+    prefix = f"free_message:audience:{audience_id}:{campaign}:"
+    already = {row["idempotency_key"] for row in await Message.select(Message.idempotency_key).where(
+        Message.idempotency_key.like(f"{prefix}%"))}
+    quiet = tuple(await unit_setting(unit_path, "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
+    now = clock.now()
+    send_after = now if urgent else next_allowed(now, unit["timezone"], quiet)
+    counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
+    quota_left = {channel.name: await _quota_left(unit_id, unit_path, channel.name) for channel in usable}
+    shared = {"title": subject or target["name"], "text": text, "unit": unit["name"], "link": f"{get_settings().public_url}/me"}
+    templates = {channel.name: await template_for(unit_path, "free_message", channel.name, host) for channel in usable}
+    async with transaction():
+        for start in range(0, len(ids), RECIPIENT_CHUNK):
+            chunk = ids[start:start + RECIPIENT_CHUNK]
+            people = await Person.select(Person.id, Person.full_name, Person.phone, Person.email).where(Person.id.is_in(chunk))
+            opt_outs = {(row["person"], row["channel"]) for row in await NotificationOptOut.select(
+                NotificationOptOut.person, NotificationOptOut.channel).where(NotificationOptOut.person.is_in(chunk))}
+            rows = []
+            for person in people:
+                key = f"{prefix}{person['id']}"
+                if key in already:
+                    counts["duplicates"] += 1
+                    continue
+                chosen, opted = None, False
+                for channel in usable:
+                    if (person["id"], channel.name) in opt_outs:
+                        opted = True
+                        continue
+                    address = channel.address_for(person)
+                    if address:
+                        chosen = (channel, address)
+                        break
+                if chosen is None:
+                    counts["opted_out" if opted else "no_channel"] += 1
+                    continue
+                channel, address = chosen
+                if quota_left[channel.name] is not None:
+                    if quota_left[channel.name] <= 0:
+                        counts["over_quota"] += 1
+                        continue
+                    quota_left[channel.name] -= 1
+                rendered_subject, body = render(templates[channel.name], {**shared, "name": person["full_name"]})
+                rows.append(("free_message", unit_id, None, person["id"], channel.name, address, rendered_subject, body, urgent,
+                             "queued", key, send_after, "", now))
+            await bulk_insert(Message, _MESSAGE_COLUMNS, rows)
+            counts["queued"] += len(rows)
+        await audit.record(actor, "messages.queue", object_type="audience", object_id=audience_id, unit_id=unit_id,
+                           kind="free_message", **counts)
+        await jobs.schedule("send_messages", run_at=send_after, dedupe_key=f"core:send_messages:{send_after.isoformat()}")
+    return counts
+
+
 async def apply_receipt(*, channel: str, provider_id: str, delivered: bool, reason: str = "") -> bool:
     """A delivery receipt from a channel: sent/unknown -> delivered, or failed with the reason.
     Returns False when no message has that provider id (the receipt is kept by the channel)."""

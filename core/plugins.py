@@ -331,6 +331,30 @@ async def set_plugin_setting(host: PluginHost, actor: Actor, *, unit_id: int, pl
     await set_unit_setting(actor, unit_id, f"plugin.{plugin}.{key}", value)
 
 
+async def plugin_settings_form(host: PluginHost, actor: Actor, *, unit_id: int, plugin: str) -> list[dict]:
+    """A plugin's settings for a unit, from its schema: unit-scope keys with the value in force
+    (``own`` when the unit itself sets it), then deployment-scope keys from plugins.toml, read
+    only, a secret's value replaced by whether it is set. Needs 'read' on the unit."""
+    from core.tables import UnitSetting
+
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    if plugin not in host.infos or plugin not in host.available:
+        raise ValidationError(f"Không có plugin {plugin!r} trên hệ thống này.", field="plugin")
+    own = {row["key"] for row in await UnitSetting.select(UnitSetting.key).where(
+        (UnitSetting.unit == unit_id) & UnitSetting.key.like(f"plugin.{plugin}.%"))}
+    fields = []
+    for scope in ("unit", "deployment"):
+        for key, spec in _schema(host, plugin).items():
+            if spec.get("scope") != scope:
+                continue
+            value = await plugin_setting(host, unit_path=unit["path"], plugin=plugin, key=key)
+            secret = bool(spec.get("secret"))
+            fields.append({"key": key, "label": spec.get("label", key), "type": spec.get("type", "str"), "scope": scope,
+                           "value": bool(value) if secret else value, "own": f"plugin.{plugin}.{key}" in own, "secret": secret})
+    return fields
+
+
 async def plugin_setting(host: PluginHost, *, unit_path: str, plugin: str, key: str) -> Any:
     """The unit's value (inherited from the nearest ancestor that sets it) or the schema default;
     deployment-scope keys come from plugins.toml."""

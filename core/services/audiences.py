@@ -24,10 +24,17 @@ def _clean_rules(rules: dict | str | None) -> dict:
     unknown = set(rules) - {"categories", "unit_ids", "briefer_levels", "active_only"}
     if unknown:
         raise ValidationError(f"Quy tắc không hợp lệ: {', '.join(sorted(unknown))}.", field="rules")
+    lists = {key: rules.get(key) or [] for key in ("categories", "unit_ids", "briefer_levels")}
+    if not all(isinstance(value, list) for value in lists.values()):
+        raise ValidationError("Quy tắc không hợp lệ: categories, unit_ids và briefer_levels là danh sách.", field="rules")
+    try:
+        unit_ids = sorted({int(unit_id) for unit_id in lists["unit_ids"]})
+    except (TypeError, ValueError):
+        raise ValidationError("Quy tắc không hợp lệ: unit_ids là danh sách số.", field="rules") from None
     return {
-        "categories": check_categories(rules.get("categories") or []),
-        "unit_ids": sorted({int(unit_id) for unit_id in rules.get("unit_ids") or []}),
-        "briefer_levels": sorted({check_level(level) for level in rules.get("briefer_levels") or [] if level}),
+        "categories": check_categories(str(value) for value in lists["categories"]),
+        "unit_ids": unit_ids,
+        "briefer_levels": sorted({check_level(str(level)) for level in lists["briefer_levels"] if level}),
         "active_only": bool(rules.get("active_only", True)),
     }
 
@@ -199,6 +206,26 @@ async def preview_audience(actor: Actor, audience_id: int, *, limit: int = 20) -
     """How many people the audience means now, and the first of them in Vietnamese order."""
     await get_audience(actor, audience_id)
     ids = sorted(await resolve_audience_ids(audience_id))
+    return {"count": len(ids), "first": await first_in_order(ids, limit=limit)}
+
+
+async def preview_rules(
+    actor: Actor, *, unit_id: int, rules: dict | None = None, include_ids: Iterable[int] = (), exclude_ids: Iterable[int] = (),
+    limit: int = 10,
+) -> dict:
+    """What an audience being built would mean now, before it is saved (the builder's live
+    preview): the count and the first people in Vietnamese order. Needs 'read' on the unit."""
+    unit = await get_unit(unit_id)
+    require(actor, "read", unit["path"], what="đơn vị")
+    cleaned = _clean_rules(rules)
+    include, exclude = set(include_ids), set(exclude_ids)
+    await _check_reach(actor, cleaned, [*include, *exclude])
+    matched = {row["id"] for row in await (await rules_query(cleaned, owner_path=unit["path"]))}
+    if include:
+        alive = await Person.select(Person.id).where(Person.id.is_in(sorted(include)) & Person.erased_at.is_null()
+                                                     & (Person.active == True))  # noqa: E712
+        matched |= {row["id"] for row in alive}
+    ids = sorted(matched - exclude)
     return {"count": len(ids), "first": await first_in_order(ids, limit=limit)}
 
 

@@ -308,6 +308,42 @@ async def count_people(
     )
 
 
+async def attendance_history(actor: Actor, person_id: int, *, limit: int = 100) -> list[dict]:
+    """The person's conferences, newest first: the invitation's answer and the roll-call's record
+    (None before the roll-call). Needs 'read' on the person's unit."""
+    await get_person(actor, person_id)
+    rows = await Invitation.select(
+        Invitation.conference.as_alias("conference_id"), Invitation.conference.title.as_alias("title"),
+        Invitation.conference.starts_at.as_alias("starts_at"), Invitation.conference.timezone.as_alias("timezone"),
+        Invitation.conference.status.as_alias("conference_status"), Invitation.status, Invitation.rsvp,
+    ).where(Invitation.person == person_id).order_by(Invitation.conference.starts_at, ascending=False).limit(max(1, min(limit, 1000)))
+    records = {row["conference"]: row for row in await Attendance.select(
+        Attendance.conference, Attendance.status, Attendance.recorded_at, Attendance.reason).where(Attendance.person == person_id)}
+    for row in rows:
+        record = records.get(row["conference_id"])
+        row["attendance"] = record["status"] if record else None
+        row["recorded_at"] = record["recorded_at"] if record else None
+    return rows
+
+
+async def issue_personal_link(actor: Actor, person_id: int, *, ttl_days: int = 60) -> dict:
+    """A new personal link for an active person ('manage' on their unit): ``path`` (/i/<token>,
+    shown this once, only its hash is kept) and ``expires_at``. Older links keep working until
+    they expire."""
+    import datetime as dt
+
+    from core.services import tokens
+
+    person = await get_person(actor, person_id)
+    require(actor, "manage", person["unit_path"], what="người này")
+    if person["erased_at"] is not None or not person["active"]:
+        raise Conflict("Người này đã ngừng hoạt động; không gửi được đường dẫn cá nhân.")
+    row, plaintext = await tokens.issue_secret_token(actor, purpose="login_link", subject_type="person", subject_id=person_id,
+                                                     ttl=dt.timedelta(days=ttl_days), label=person["full_name"],
+                                                     unit_id=person["unit"])
+    return {"path": f"/i/{plaintext}", "expires_at": row["expires_at"]}
+
+
 async def erase_person(actor: Actor, person_id: int) -> None:
     """Anonymise a person: identity gone, invitation and roll-call rows kept so counts stay true."""
     current = await _person_row(person_id)

@@ -165,6 +165,71 @@ async def list_staff(actor: Actor, *, unit_id: int) -> list[dict]:
     return [{**person, "roles": roles[person["id"]]} for person in people]
 
 
+async def _visible_user(actor: Actor, user_id: int) -> list[dict]:
+    """The user's roles (unit and path); NotFound unless the actor sees one of their units."""
+    if not await StaffUser.exists().where(StaffUser.id == user_id):
+        raise NotFound("Không tìm thấy người dùng.")
+    roles = await RoleAssignment.select(
+        RoleAssignment.role, RoleAssignment.unit.as_alias("unit_id"), RoleAssignment.unit.name.as_alias("unit_name"),
+        RoleAssignment.unit.path.as_alias("unit_path"),
+    ).where(RoleAssignment.user == user_id).order_by(RoleAssignment.unit.path)
+    if not actor.system and actor.user_id != user_id and not any(actor.sees(role["unit_path"]) for role in roles):
+        raise NotFound("Không tìm thấy người dùng.")
+    return roles
+
+
+async def get_staff_user(actor: Actor, user_id: int) -> dict:
+    """A staff user with the roles the actor may see (its own units' subtrees)."""
+    roles = await _visible_user(actor, user_id)
+    user = await StaffUser.select(StaffUser.id, StaffUser.username, StaffUser.full_name, StaffUser.email, StaffUser.active,
+                                  StaffUser.created_at).where(StaffUser.id == user_id).first()
+    visible = [role for role in roles if actor.system or actor.user_id == user_id or actor.sees(role["unit_path"])]
+    return {**user, "roles": visible}
+
+
+async def venue_grants(actor: Actor, *, user_id: int) -> list[dict]:
+    """The venues that reach the user through a role on the venue's hosting unit, in conferences
+    of units outside that role's subtree (a higher unit's conference held at the user's unit):
+    the reach ``core.access.conference_scope`` gives, made visible. Upcoming and recent first."""
+    from core.tables import Venue
+
+    roles = await _visible_user(actor, user_id)
+    if not roles:
+        return []
+    condition = None
+    for role in roles:
+        clause = Venue.host_unit.path.like(f"{role['unit_path']}%")
+        condition = clause if condition is None else condition | clause
+    venues = await Venue.select(
+        Venue.id, Venue.name, Venue.host_unit.as_alias("host_unit_id"), Venue.host_unit.name.as_alias("host_unit_name"),
+        Venue.host_unit.path.as_alias("host_path"), Venue.conference.as_alias("conference_id"),
+        Venue.conference.title.as_alias("conference_title"), Venue.conference.starts_at.as_alias("starts_at"),
+        Venue.conference.timezone.as_alias("timezone"), Venue.conference.status.as_alias("conference_status"),
+        Venue.conference.unit.path.as_alias("conference_path"), Venue.conference.unit.name.as_alias("conference_unit_name"),
+    ).where(condition & Venue.conference.status.is_in(["draft", "published", "ended"])).order_by(
+        Venue.conference.starts_at, ascending=False).limit(200)
+    grants = []
+    for venue in venues:
+        through = [role for role in roles if venue["host_path"].startswith(role["unit_path"])
+                   and not venue["conference_path"].startswith(role["unit_path"])]
+        if through:
+            grants.append({**{k: v for k, v in venue.items() if k not in ("host_path", "conference_path")},
+                           "roles": sorted({role["role"] for role in through})})
+    return grants
+
+
+async def grant_role_by_username(actor: Actor, *, username: str, unit_id: int, role: str) -> dict:
+    """Give an existing user (named by username) ``role`` on ``unit_id`` (admin of the unit);
+    returns the user's id and username."""
+    unit = await get_unit(unit_id)
+    require(actor, "admin", unit["path"], what="đơn vị")
+    user = await StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.username == clean(username).lower()).first()
+    if user is None:
+        raise ValidationError(f"Không có người dùng tên đăng nhập {clean(username)!r}.", field="username")
+    await grant_role(actor, user_id=user["id"], unit_id=unit_id, role=role)
+    return user
+
+
 async def create_staff_member(
     actor: Actor, *, username: str, password: str, full_name: str = "", email: str | None = None, unit_id: int, role: str
 ) -> dict:

@@ -7,6 +7,8 @@ def api_route_handlers() -> list:
     from web.api.notification_settings import NotificationSettingsController
     from web.api.people_import import PeopleImportController
     from web.api.reports import ReportsController
+    from web.api.staff_admin import StaffAdminController
     from web.api.tokens import TokensController
 
-    return [ConferencePartsController, PeopleImportController, ReportsController, TokensController, NotificationSettingsController]
+    return [ConferencePartsController, PeopleImportController, ReportsController, TokensController, NotificationSettingsController,
+            StaffAdminController]

@@ -82,6 +82,14 @@ class AdminController(Controller):
         await host.set_state(actor, unit_id, plugin, data.state)
         return await host.states(actor, unit_id)
 
+    @get("/users")
+    async def list_users(self, actor: Actor, unit_id: int) -> list[dict]:
+        """Staff users holding a role in the unit's subtree, with those roles (unit and role)."""
+        from web.api.docs import convert
+        from web.api.staff_admin import StaffUserOut
+
+        return convert(await users.list_staff(actor, unit_id=unit_id), list[StaffUserOut])
+
     @post("/users")
     async def create_user(self, actor: Actor, data: UserCreate) -> dict:
         return await users.create_user(actor, **msgspec.structs.asdict(data))
