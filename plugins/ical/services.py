@@ -23,7 +23,7 @@ from core.tables import (
 )
 from plugins.ical import objects
 from plugins.ical.objects import CachedItem, Organizer
-from plugins.ical.settings import PLUGIN, UnitCalendarSettings, for_unit, refresh_minutes
+from plugins.ical.settings import PLUGIN, UnitCalendarSettings, for_unit, mailbox, refresh_minutes
 from plugins.ical.tables import IcalVeventCache
 
 FEED_PURPOSE = "calendar_feed"
@@ -139,10 +139,14 @@ async def forget(conference_id: int) -> None:
 class UnitContext:
     settings: UnitCalendarSettings
     alarms: str
+    answers_by_mail: bool = False  # an organiser mailbox is polled: RSVP=TRUE, ORGANIZER = that mailbox
+    mailbox_address: str = ""
 
     @property
     def organizer(self) -> Organizer:
-        return Organizer(email=self.settings.organizer_email, name=self.settings.organizer_name)
+        """The sending address: the polled organiser mailbox when configured, else the unit's sender."""
+        email = self.mailbox_address if self.answers_by_mail else self.settings.organizer_email
+        return Organizer(email=email, name=self.settings.organizer_name)
 
 
 class UnitContexts:
@@ -156,7 +160,9 @@ class UnitContexts:
         if context is None:
             unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
             settings = await for_unit(unit)
-            context = self._by_unit[unit_id] = UnitContext(settings=settings, alarms=objects.alarm_lines(settings.alarm_minutes))
+            box = mailbox()
+            context = self._by_unit[unit_id] = UnitContext(settings=settings, alarms=objects.alarm_lines(settings.alarm_minutes),
+                                                           answers_by_mail=box is not None, mailbox_address=box.address if box else "")
         return context
 
 
@@ -232,7 +238,8 @@ async def attachments_for_message(message: dict) -> list[dict]:
     email = address if "@" in address else row["email"]
 
     def attendee(invitation: dict):
-        return objects.attendee_address(email=email, name=row["full_name"], person_id=message["person"], rsvp=invitation["rsvp"])
+        return objects.attendee_address(email=email, name=row["full_name"], person_id=message["person"], rsvp=invitation["rsvp"],
+                                        rsvp_requested=context.answers_by_mail and bool(email))
 
     cancelling = message["kind"] == "cancellation" or conference["status"] == "cancelled" or row["status"] == "withdrawn"
     method = "CANCEL" if cancelling else "REQUEST"
