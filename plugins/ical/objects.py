@@ -22,7 +22,7 @@ import json
 import zoneinfo
 from urllib.parse import urlsplit
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vRecur
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vRecur
 
 from core.config import get_settings
 
@@ -104,7 +104,8 @@ def wrap_calendar(*, method: str | None, events: list[str], tzids: set[str], ext
     if method:
         head.add("method", method)
     for name, value in (extra or {}).items():
-        head.add(name, value)
+        # a duration of an X- property would otherwise be written as Python's "1:00:00"
+        head.add(name, vDuration(value) if isinstance(value, dt.timedelta) else value)
     body = _body_lines(head)
     # REFRESH-INTERVAL carries VALUE=DURATION (RFC 7986), which icalendar does not add itself
     body = body.replace("REFRESH-INTERVAL:", "REFRESH-INTERVAL;VALUE=DURATION:")
