@@ -7,6 +7,7 @@ revised conference is never served from an old text.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import hashlib
@@ -19,7 +20,7 @@ from core.errors import NotFound
 from core.plugins import PluginHost
 from core.services import tokens
 from core.tables import (
-    AgendaSession, Conference, Invitation, Person, PluginGeneration, Series, SessionSpeaker, Unit, UnitSetting, Venue,
+    AgendaSession, Conference, Invitation, Person, Series, SessionSpeaker, Unit, Venue,
 )
 from plugins.ical import objects
 from plugins.ical.objects import CachedItem, Organizer
@@ -45,8 +46,11 @@ def _stamp(*parts: Any) -> str:
 
 
 def conference_stamp(conference: dict) -> str:
-    return _stamp("c", conference["id"], conference["version"], conference["revision"], conference["status"],
-                  conference["updated_at"].isoformat())
+    """Every change of a conference (its venues, agenda and speakers included) bumps its
+    ``version`` and ``updated_at`` (core/services/conferences.py ``_record_change``); status
+    changes come apart; ``updated_at`` also tells a re-used id apart. Plain text rather than a hash: a feed computes a thousand of these."""
+    return (f"c{objects.FORMAT_VERSION}|{conference['id']}|{conference['version']}|{conference['revision']}|"
+            f"{conference['status']}|{_as_datetime(conference['updated_at']).timestamp()}|{objects.public_url()}")
 
 
 def series_stamp(series: dict, occurrences: list[dict]) -> str:
@@ -96,12 +100,16 @@ async def cached_items(conferences: list[dict], series: dict[int, dict], occurre
     wanted: dict[str, str] = {f"conference:{c['id']}": conference_stamp(c) for c in conferences}
     wanted.update({f"series:{s_id}": series_stamp(row, occurrences[s_id]) for s_id, row in series.items()})
     found: dict[str, CachedItem] = {}
-    keys = list(wanted)
+    for key, stamp in wanted.items():
+        item = _memory.get((_database(), key, stamp))
+        if item is not None:
+            found[key] = item
+    keys = [key for key in wanted if key not in found]
     for start in range(0, len(keys), 900):
         for row in await IcalVeventCache.select(IcalVeventCache.key, IcalVeventCache.stamp, IcalVeventCache.body).where(
                 IcalVeventCache.key.is_in(keys[start : start + 900])):
             if row["stamp"] == wanted[row["key"]]:
-                found[row["key"]] = CachedItem.loads(row["body"])
+                found[row["key"]] = _remember(row["key"], row["stamp"], CachedItem.loads(row["body"]))
     missing = [key for key in keys if key not in found]
     if not missing:
         return found
@@ -114,7 +122,29 @@ async def cached_items(conferences: list[dict], series: dict[int, dict], occurre
     for series_id in series_ids:
         built[f"series:{series_id}"] = objects.cache_series(series[series_id], [full[o["id"]] for o in occurrences[series_id]])
     await _store(built, wanted)
+    for key, item in built.items():
+        _remember(key, wanted[key], item)
     return {**found, **built}
+
+
+# Parsed items of this process, keyed by (key, stamp): a stamp computed from the current rows
+# finds only text built from those rows, so a stale entry is never served, merely unused.
+_memory: collections.OrderedDict[tuple[int, str, str], CachedItem] = collections.OrderedDict()
+MEMORY_ITEMS = 20_000
+
+
+def _database() -> int:
+    """The bound engine: a process serving another database (tests rebind) never shares entries."""
+    return id(IcalVeventCache._meta.db)
+
+
+def _remember(key: str, stamp: str, item: CachedItem) -> CachedItem:
+    entry = (_database(), key, stamp)
+    _memory[entry] = item
+    _memory.move_to_end(entry)
+    while len(_memory) > MEMORY_ITEMS:
+        _memory.popitem(last=False)
+    return item
 
 
 async def _store(built: dict[str, CachedItem], stamps: dict[str, str]) -> None:
@@ -295,35 +325,48 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-async def _settings_marker() -> tuple:
-    """Changes to enablement or to any unit's calendar settings change every feed."""
-    generation = await PluginGeneration.select(PluginGeneration.generation).first()
-    setting = await UnitSetting.select(UnitSetting.id).where(UnitSetting.key.like(f"plugin.{PLUGIN}.%")).order_by(
-        UnitSetting.id, ascending=False).first()
-    return (generation["generation"] if generation else 0, setting["id"] if setting else 0)
-
-
+# One query answers "has anything in this person's feed changed?": their invitations, the
+# conferences invited to, every occurrence and revision of the series those belong to, the plugin
+# enablement generation and the plugin's unit settings. A conditional GET costs only this.
 _PERSON_FINGERPRINT = """
 SELECT
-  (SELECT COUNT(*) FROM invitation i WHERE i.person = {0}) AS invitations,
-  (SELECT COALESCE(SUM(i.sequence), 0) FROM invitation i WHERE i.person = {0}) AS sequences,
-  (SELECT MAX(i.updated_at) FROM invitation i WHERE i.person = {0}) AS invitations_changed,
-  (SELECT COALESCE(SUM(c.version), 0) FROM invitation i JOIN conference c ON c.id = i.conference WHERE i.person = {0}) AS versions,
-  (SELECT MAX(c.updated_at) FROM invitation i JOIN conference c ON c.id = i.conference WHERE i.person = {0}) AS conferences_changed,
-  (SELECT COALESCE(SUM(c.version + s.revision), 0) FROM conference c JOIN series s ON s.id = c.series
-     WHERE c.series IN (SELECT c2.series FROM invitation i JOIN conference c2 ON c2.id = i.conference WHERE i.person = {0})) AS series,
-  (SELECT COUNT(*) FROM conference c
-     WHERE c.series IN (SELECT c2.series FROM invitation i JOIN conference c2 ON c2.id = i.conference WHERE i.person = {0})) AS occurrences
+  COUNT(*) AS invitations, COALESCE(SUM(i.sequence), 0) AS sequences, MAX(i.updated_at) AS invitations_changed,
+  COALESCE(SUM(c.version), 0) AS versions, MAX(c.updated_at) AS conferences_changed,
+  COALESCE(SUM(CASE WHEN i.rsvp IN ('declined', 'excused') THEN i.id ELSE 0 END), 0) AS declined,
+  COALESCE(SUM(CASE WHEN i.status = 'active' THEN i.id ELSE 0 END), 0) AS active,
+  COALESCE(SUM(COALESCE(i.venue, 0)), 0) AS venues,
+  (SELECT COALESCE(SUM(c3.version + s.revision), 0) FROM conference c3 JOIN series s ON s.id = c3.series
+     WHERE c3.series IN (SELECT c2.series FROM invitation i2 JOIN conference c2 ON c2.id = i2.conference
+                         WHERE i2.person = {} AND c2.series IS NOT NULL)) AS series,
+  (SELECT COUNT(*) FROM conference c4
+     WHERE c4.series IN (SELECT c5.series FROM invitation i3 JOIN conference c5 ON c5.id = i3.conference
+                         WHERE i3.person = {} AND c5.series IS NOT NULL)) AS occurrences,
+  (SELECT MAX(generation) FROM plugin_generation) AS generation,
+  (SELECT COALESCE(MAX(id), 0) FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS last_setting,
+  (SELECT COUNT(*) FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings,
+  (SELECT full_name FROM person WHERE id = {}) AS name
+FROM invitation i JOIN conference c ON c.id = i.conference
+WHERE i.person = {}
+"""
+
+
+# The feed's rows in one query, ints and strings only (no per-row conversion), soonest first.
+_PERSON_ROWS = """
+SELECT c.id, c.unit, c.series, c.status, c.version, c.revision, c.updated_at,
+       i.status AS invitation_status, i.rsvp, i.sequence, i.venue
+FROM invitation i JOIN conference c ON c.id = i.conference
+WHERE i.person = {} AND c.published_at IS NOT NULL
+ORDER BY c.starts_at, c.id
 """
 
 
 async def person_fingerprint(person_id: int) -> tuple[str, dt.datetime]:
-    """(ETag, Last-Modified) of a person's feed from a few aggregates: no event is built."""
-    row = (await Invitation.raw(_PERSON_FINGERPRINT.replace("{0}", "{}"), *([person_id] * _PERSON_FINGERPRINT.count("{0}"))))[0]
-    marker = await _settings_marker()
+    """(ETag, Last-Modified) of a person's feed from one aggregate query: no event is built."""
+    row = (await Invitation.raw(_PERSON_FINGERPRINT, *([person_id] * _PERSON_FINGERPRINT.count("{}"))))[0]
     changed = [_as_datetime(row["invitations_changed"]), _as_datetime(row["conferences_changed"])]
     last_modified = max([value for value in changed if value is not None], default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
-    etag = _stamp("feed", person_id, *[str(value) for value in row.values()], marker)
+    box = mailbox()
+    etag = _stamp("feed", person_id, *[str(value) for value in row.values()], refresh_minutes(), box.address if box else "")
     return f'"{etag}"', _http_date(last_modified)
 
 
@@ -350,27 +393,24 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
     person = await Person.select(Person.id, Person.full_name).where(Person.id == person_id).first()
     if person is None:
         raise NotFound("Không tìm thấy lịch này.")
-    rows = await Invitation.select(
-        Invitation.conference, Invitation.status, Invitation.rsvp, Invitation.sequence, Invitation.venue,
-        *[getattr(Invitation.conference, column._meta.name).as_alias(f"c_{column._meta.name}") for column in _LIGHT],
-    ).where(Invitation.person == person_id)
-    enabled = await _enabled_units(host, {row["c_unit"] for row in rows})
+    rows = await Invitation.raw(_PERSON_ROWS, person_id)
+    enabled = await _enabled_units(host, {row["unit"] for row in rows})
     contexts = UnitContexts()
     standalone, series_invitations, tzids = [], {}, set()
-    for row in rows:
-        conference = {key.removeprefix("c_"): value for key, value in row.items() if key.startswith("c_")}
-        if conference["unit"] not in enabled or conference["published_at"] is None:
+    for row in rows:  # soonest first
+        if row["unit"] not in enabled:
             continue
-        if conference["series"] is None:
-            if row["status"] == "active":
-                standalone.append((conference, row))
+        invitation = {"status": row["invitation_status"], "rsvp": row["rsvp"], "sequence": row["sequence"], "venue": row["venue"]}
+        if row["series"] is None:
+            if invitation["status"] == "active":
+                standalone.append((row, invitation))
         else:
-            series_invitations.setdefault(conference["series"], {})[conference["id"]] = row
+            series_invitations.setdefault(row["series"], {})[row["id"]] = invitation
     series_ids = {s_id for s_id, invitations in series_invitations.items() if any(i["status"] == "active" for i in invitations.values())}
     series, occurrences = await _series_rows(series_ids)
     items = await cached_items([conference for conference, _ in standalone], series, occurrences)
     events: list[str] = []
-    for conference, invitation in sorted(standalone, key=lambda pair: pair[0]["starts_at"]):
+    for conference, invitation in standalone:
         context = await contexts.get(conference["unit"])
         declined = invitation["rsvp"] in ("declined", "excused")
         if declined and context.settings.declined_in_feed == "hidden":
