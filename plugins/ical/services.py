@@ -335,15 +335,13 @@ SELECT
   COALESCE(SUM(CASE WHEN i.rsvp IN ('declined', 'excused') THEN i.id ELSE 0 END), 0) AS declined,
   COALESCE(SUM(CASE WHEN i.status = 'active' THEN i.id ELSE 0 END), 0) AS active,
   COALESCE(SUM(COALESCE(i.venue, 0)), 0) AS venues,
-  (SELECT COALESCE(SUM(c3.version + s.revision), 0) FROM conference c3 JOIN series s ON s.id = c3.series
+  (SELECT CAST(COALESCE(SUM(c3.version + s.revision), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+     FROM conference c3 JOIN series s ON s.id = c3.series
      WHERE c3.series IN (SELECT c2.series FROM invitation i2 JOIN conference c2 ON c2.id = i2.conference
                          WHERE i2.person = {} AND c2.series IS NOT NULL)) AS series,
-  (SELECT COUNT(*) FROM conference c4
-     WHERE c4.series IN (SELECT c5.series FROM invitation i3 JOIN conference c5 ON c5.id = i3.conference
-                         WHERE i3.person = {} AND c5.series IS NOT NULL)) AS occurrences,
   (SELECT MAX(generation) FROM plugin_generation) AS generation,
-  (SELECT COALESCE(MAX(id), 0) FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS last_setting,
-  (SELECT COUNT(*) FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings,
+  (SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+     FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings,
   (SELECT full_name FROM person WHERE id = {}) AS name
 FROM invitation i JOIN conference c ON c.id = i.conference
 WHERE i.person = {}
