@@ -97,20 +97,26 @@ def alarm_lines(minutes_before: tuple[int, ...]) -> str:
 
 def wrap_calendar(*, method: str | None, events: list[str], tzids: set[str], extra: dict | None = None) -> bytes:
     """A VCALENDAR around serialised VEVENTs, with the VTIMEZONE of every zone they use."""
+    head = _calendar_head(method, tuple((extra or {}).items()))
+    zones = "".join(vtimezone(tzid) for tzid in sorted(tzids))
+    return f"BEGIN:VCALENDAR{CRLF}{head}{zones}{''.join(events)}END:VCALENDAR{CRLF}".encode()
+
+
+@functools.lru_cache(maxsize=512)
+def _calendar_head(method: str | None, extra: tuple) -> str:
+    """The calendar's own properties (the same for every recipient of a run)."""
     head = Calendar()
     head.add("prodid", PRODID)
     head.add("version", "2.0")
     head.add("calscale", "GREGORIAN")
     if method:
         head.add("method", method)
-    for name, value in (extra or {}).items():
+    for name, value in extra:
         # a duration of an X- property would otherwise be written as Python's "1:00:00"
         head.add(name, vDuration(value) if isinstance(value, dt.timedelta) else value)
     body = _body_lines(head)
-    # REFRESH-INTERVAL carries VALUE=DURATION (RFC 7986), which icalendar does not add itself
-    body = body.replace("REFRESH-INTERVAL:", "REFRESH-INTERVAL;VALUE=DURATION:")
-    zones = "".join(vtimezone(tzid) for tzid in sorted(tzids))
-    return f"BEGIN:VCALENDAR{CRLF}{body}{zones}{''.join(events)}END:VCALENDAR{CRLF}".encode()
+    # REFRESH-INTERVAL carries VALUE=DURATION (RFC 7986); older icalendar releases do not add it
+    return body.replace("REFRESH-INTERVAL:", "REFRESH-INTERVAL;VALUE=DURATION:")
 
 
 # -- the recipient-independent part -----------------------------------------------------------

@@ -185,15 +185,33 @@ class UnitContexts:
     def __init__(self):
         self._by_unit: dict[int, UnitContext] = {}
 
-    async def get(self, unit_id: int) -> UnitContext:
+    async def get(self, unit_id: int, *, unit: dict | None = None) -> UnitContext:
+        """``unit`` ({"id", "name", "path"}), when the caller has read it already."""
         context = self._by_unit.get(unit_id)
         if context is None:
-            unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
+            if unit is None:
+                unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
             settings = await for_unit(unit)
             box = mailbox()
             context = self._by_unit[unit_id] = UnitContext(settings=settings, alarms=objects.alarm_lines(settings.alarm_minutes),
                                                            answers_by_mail=box is not None, mailbox_address=box.address if box else "")
         return context
+
+
+_contexts: dict[tuple, UnitContext] = {}
+
+
+async def _message_context(unit: dict, settings_marker: str) -> UnitContext:
+    """A unit's context for a run of messages, kept while no calendar setting of any unit changed
+    (``settings_marker``, read with the message's row) and the unit kept its name and place."""
+    box = mailbox()
+    key = (_database(), unit["id"], unit["name"], unit["path"], settings_marker, box.address if box else "")
+    context = _contexts.get(key)
+    if context is None:
+        if len(_contexts) > 1000:
+            _contexts.clear()
+        context = _contexts[key] = await UnitContexts().get(unit["id"], unit=unit)
+    return context
 
 
 async def _enabled_units(host: PluginHost, unit_ids: set[int]) -> set[int]:
@@ -248,22 +266,31 @@ async def _series_events(*, item: CachedItem, series_row: dict, invitations: dic
     return [master, *overrides]
 
 
+# The recipient, their invitation, the conference and its unit in one query (one per message).
+_MESSAGE_ROW = """
+SELECT i.id, i.status, i.rsvp, i.sequence, i.venue, p.full_name, p.email,
+       c.id AS conference_id, c.unit, c.title, c.status AS conference_status, c.series, c.version, c.revision,
+       c.updated_at, c.published_at, u.name AS unit_name, u.path AS unit_path,
+       (SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+          FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings_marker
+FROM invitation i JOIN person p ON p.id = i.person JOIN conference c ON c.id = i.conference JOIN unit u ON u.id = c.unit
+WHERE i.conference = {} AND i.person = {}
+"""
+
+
 async def attachments_for_message(message: dict) -> list[dict]:
     """The calendar object for one message: REQUEST for an invitation or a change, CANCEL for a
     cancellation or a withdrawn invitee; one ATTENDEE (the recipient), never a login token."""
     if message.get("kind") not in ATTACHING_KINDS or not message.get("conference_id") or not message.get("person"):
         return []
-    row = await Invitation.select(
-        Invitation.id, Invitation.status, Invitation.rsvp, Invitation.sequence, Invitation.venue,
-        Invitation.person.full_name.as_alias("full_name"), Invitation.person.email.as_alias("email"),
-        *[getattr(Invitation.conference, column._meta.name).as_alias(f"c_{column._meta.name}") for column in _LIGHT],
-    ).where((Invitation.conference == message["conference_id"]) & (Invitation.person == message["person"])).first()
-    if row is None:
+    rows = await Invitation.raw(_MESSAGE_ROW, message["conference_id"], message["person"])
+    if not rows or rows[0]["published_at"] is None:
         return []
-    conference = {key.removeprefix("c_"): value for key, value in row.items() if key.startswith("c_")}
-    if conference["published_at"] is None:
-        return []
-    context = await UnitContexts().get(conference["unit"])
+    row = rows[0]
+    conference = {"id": row["conference_id"], "unit": row["unit"], "title": row["title"], "status": row["conference_status"],
+                  "series": row["series"], "version": row["version"], "revision": row["revision"], "updated_at": row["updated_at"]}
+    unit = {"id": row["unit"], "name": row["unit_name"], "path": row["unit_path"]}
+    context = await _message_context(unit, row["settings_marker"])
     address = message.get("address") or ""
     email = address if "@" in address else row["email"]
 
