@@ -30,6 +30,7 @@ async def _medians(run, repeat: int) -> tuple[float, float]:
 
 
 def _with_cpu(wall: float, cpu: float, target: float, *, unit: str = "ms") -> dict:
+    from bench.cases import _figure  # bench.cases imports this module at its end
 
     figure = _figure(wall, target, unit=unit)
     shown = f"{cpu * 1000:.1f} ms" if unit == "ms" else f"{cpu:.1f} s"
