@@ -188,8 +188,13 @@ class CachedItem:
     master: dict
     instances: dict[str, dict] = dataclasses.field(default_factory=dict)
 
+    @functools.cached_property
+    def modified_at(self) -> dt.datetime:
+        """The item's last change, parsed once (feeds use it as DTSTAMP)."""
+        return dt.datetime.fromisoformat(self.modified)
+
     def dumps(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
+        return json.dumps({field.name: getattr(self, field.name) for field in dataclasses.fields(self)}, ensure_ascii=False)
 
     @classmethod
     def loads(cls, text: str) -> CachedItem:
@@ -299,6 +304,11 @@ def organizer_line(organizer: Organizer) -> str:
 STATUSES = frozenset({"CONFIRMED", "CANCELLED", "TENTATIVE"})
 
 
+@functools.lru_cache(maxsize=8192)
+def _utc_stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def component(cached: dict, *, sequence: int, dtstamp: dt.datetime, status: str, organizer: Organizer | None,
               attendee: vCalAddress | None = None, venue_id: int | None = None, exdates: list[dt.datetime] = (),
               alarms: str = "") -> str:
@@ -312,7 +322,7 @@ def component(cached: dict, *, sequence: int, dtstamp: dt.datetime, status: str,
         raise ValueError(f"STATUS {status!r}")
     locations = cached["locations"]
     location = locations.get(str(venue_id)) if venue_id is not None else None
-    stamp = dtstamp.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _utc_stamp(dtstamp)
     personal = f"SEQUENCE:{int(sequence)}{CRLF}DTSTAMP:{stamp}{CRLF}STATUS:{status}{CRLF}"
     if organizer is not None:
         personal += organizer_line(organizer)

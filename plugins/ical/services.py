@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Any
@@ -172,7 +173,7 @@ class UnitContext:
     answers_by_mail: bool = False  # an organiser mailbox is polled: RSVP=TRUE, ORGANIZER = that mailbox
     mailbox_address: str = ""
 
-    @property
+    @functools.cached_property
     def organizer(self) -> Organizer:
         """The sending address: the polled organiser mailbox when configured, else the unit's sender."""
         email = self.mailbox_address if self.answers_by_mail else self.settings.organizer_email
@@ -443,7 +444,7 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
         item = items[f"conference:{conference['id']}"]
         tzids.add(item.tzid)
         status = "CANCELLED" if declined or conference["status"] == "cancelled" else "CONFIRMED"
-        events.append(objects.component(item.master, sequence=invitation["sequence"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events.append(objects.component(item.master, sequence=invitation["sequence"], dtstamp=item.modified_at,
                                         status=status, organizer=context.organizer, venue_id=invitation["venue"],
                                         alarms="" if status == "CANCELLED" else context.alarms))
     for series_id in sorted(series):
@@ -451,7 +452,7 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
         item = items[f"series:{series_id}"]
         tzids.add(item.tzid)
         events += await _series_events(item=item, series_row=series[series_id], invitations=series_invitations[series_id],
-                                       context=context, dtstamp=dt.datetime.fromisoformat(item.modified), attendee=None,
+                                       context=context, dtstamp=item.modified_at, attendee=None,
                                        declined=context.settings.declined_in_feed)
     body = await _feed_calendar(name=f"Lịch hội nghị – {person['full_name']}", events=events, tzids=tzids)
     return Feed(body=body, etag=etag, last_modified=last_modified)
@@ -483,7 +484,7 @@ async def _public_events(conferences: list[dict]) -> tuple[list[str], set[str]]:
         item = items[f"conference:{conference['id']}"]
         tzids.add(item.tzid)
         cancelled = conference["status"] == "cancelled"
-        events.append(objects.component(item.master, sequence=conference["revision"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events.append(objects.component(item.master, sequence=conference["revision"], dtstamp=item.modified_at,
                                         status="CANCELLED" if cancelled else "CONFIRMED", organizer=context.organizer,
                                         alarms="" if cancelled else context.alarms))
     for series_id, series_row in sorted(series.items()):
@@ -492,7 +493,7 @@ async def _public_events(conferences: list[dict]) -> tuple[list[str], set[str]]:
         tzids.add(item.tzid)
         listed = {c["id"]: _public_invitation_stand_in(c) for c in conferences if c["series"] == series_id}
         events += await _series_events(item=item, series_row=series_row, invitations=listed, context=context,
-                                       dtstamp=dt.datetime.fromisoformat(item.modified), attendee=None, declined="cancelled")
+                                       dtstamp=item.modified_at, attendee=None, declined="cancelled")
     return events, tzids
 
 
@@ -536,7 +537,7 @@ async def conference_download(conference_id: int, *, person_id: int | None, if_n
     cancelled = conference["status"] == "cancelled"
     if conference["series"] is None:
         item = (await cached_items([conference], {}, {}))[f"conference:{conference_id}"]
-        events = [objects.component(item.master, sequence=invitation["sequence"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events = [objects.component(item.master, sequence=invitation["sequence"], dtstamp=item.modified_at,
                                     status="CANCELLED" if cancelled else "CONFIRMED", organizer=context.organizer,
                                     venue_id=invitation["venue"], alarms="" if cancelled else context.alarms)]
     else:
@@ -547,7 +548,7 @@ async def conference_download(conference_id: int, *, person_id: int | None, if_n
         else:
             listed = {conference_id: invitation}
         events = await _series_events(item=item, series_row=series[conference["series"]], invitations=listed, context=context,
-                                      dtstamp=dt.datetime.fromisoformat(item.modified), declined="cancelled")
+                                      dtstamp=item.modified_at, declined="cancelled")
     body = objects.wrap_calendar(method="PUBLISH", events=events, tzids={item.tzid})
     return _conditional(body, if_none_match, if_modified_since, _http_date(conference["updated_at"]))
 
