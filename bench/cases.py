@@ -203,3 +203,7 @@ async def reminder_campaign_100k() -> dict:
 
 ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audience_of_100k_invitations, event_fan_out_100k,
        job_throughput, reminder_campaign_100k]
+
+from bench import ical_cases  # noqa: E402  (the ical plugin's cases: feeds and attachments)
+
+ALL += ical_cases.ALL

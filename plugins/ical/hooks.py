@@ -56,3 +56,18 @@ def conference_deleted(conference_id):
     from plugins.ical.services import forget
 
     return forget(conference_id)
+
+
+@hookimpl
+def job_handlers():
+    from plugins.ical.mailbox import POLL_JOB, poll_job
+
+    return {POLL_JOB: poll_job}
+
+
+@hookimpl
+def invitations_issued(conference, event):
+    """Invitations went out: when answers come by mail, make sure the organiser mailbox is read."""
+    from plugins.ical.mailbox import ensure_polling
+
+    return ensure_polling()

@@ -15,6 +15,7 @@ from plugins.ical.settings import PLUGIN
 
 SESSION_PERSON_KEY = "person_id"  # set by the core's attendee entry /i/<token> (web.plugin_routes)
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CSRF_COOKIE = "hoinghi_csrf"  # web/security.py: the double-submit cookie the form field must repeat
 
 
 def _conditions(request: Request) -> dict:
@@ -69,7 +70,8 @@ async def conference_download(request: Request, conference_id: int) -> Response:
 @get("/me/ical", opt={"plugin": PLUGIN, "unit_from": "attendee_session"}, include_in_schema=False)
 async def my_calendar(request: Request) -> Response:
     """The attendee's "add to calendar" panel as a page fragment."""
-    html = await panel.render_panel(_session_person(request), None)
+    # the rotate form posts without htmx too: it carries the CSRF token of the page's cookie
+    html = await panel.render_panel(_session_person(request), None, csrf_token=request.cookies.get(CSRF_COOKIE, ""))
     return Response(content=html, media_type="text/html; charset=utf-8")
 
 

@@ -7,8 +7,10 @@ revised conference is never served from an old text.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Any
@@ -19,11 +21,11 @@ from core.errors import NotFound
 from core.plugins import PluginHost
 from core.services import tokens
 from core.tables import (
-    AgendaSession, Conference, Invitation, Person, PluginGeneration, Series, SessionSpeaker, Unit, UnitSetting, Venue,
+    AgendaSession, Conference, Invitation, Person, Series, SessionSpeaker, Unit, Venue,
 )
 from plugins.ical import objects
 from plugins.ical.objects import CachedItem, Organizer
-from plugins.ical.settings import PLUGIN, UnitCalendarSettings, for_unit, refresh_minutes
+from plugins.ical.settings import PLUGIN, UnitCalendarSettings, for_unit, mailbox, refresh_minutes
 from plugins.ical.tables import IcalVeventCache
 
 FEED_PURPOSE = "calendar_feed"
@@ -45,8 +47,11 @@ def _stamp(*parts: Any) -> str:
 
 
 def conference_stamp(conference: dict) -> str:
-    return _stamp("c", conference["id"], conference["version"], conference["revision"], conference["status"],
-                  conference["updated_at"].isoformat())
+    """Every change of a conference (its venues, agenda and speakers included) bumps its
+    ``version`` and ``updated_at`` (core/services/conferences.py ``_record_change``); status
+    changes come apart; ``updated_at`` also tells a re-used id apart. Plain text rather than a hash: a feed computes a thousand of these."""
+    return (f"c{objects.FORMAT_VERSION}|{conference['id']}|{conference['version']}|{conference['revision']}|"
+            f"{conference['status']}|{_as_datetime(conference['updated_at']).timestamp()}|{objects.public_url()}")
 
 
 def series_stamp(series: dict, occurrences: list[dict]) -> str:
@@ -96,12 +101,16 @@ async def cached_items(conferences: list[dict], series: dict[int, dict], occurre
     wanted: dict[str, str] = {f"conference:{c['id']}": conference_stamp(c) for c in conferences}
     wanted.update({f"series:{s_id}": series_stamp(row, occurrences[s_id]) for s_id, row in series.items()})
     found: dict[str, CachedItem] = {}
-    keys = list(wanted)
+    for key, stamp in wanted.items():
+        item = _memory.get((_database(), key, stamp))
+        if item is not None:
+            found[key] = item
+    keys = [key for key in wanted if key not in found]
     for start in range(0, len(keys), 900):
         for row in await IcalVeventCache.select(IcalVeventCache.key, IcalVeventCache.stamp, IcalVeventCache.body).where(
                 IcalVeventCache.key.is_in(keys[start : start + 900])):
             if row["stamp"] == wanted[row["key"]]:
-                found[row["key"]] = CachedItem.loads(row["body"])
+                found[row["key"]] = _remember(row["key"], row["stamp"], CachedItem.loads(row["body"]))
     missing = [key for key in keys if key not in found]
     if not missing:
         return found
@@ -114,7 +123,29 @@ async def cached_items(conferences: list[dict], series: dict[int, dict], occurre
     for series_id in series_ids:
         built[f"series:{series_id}"] = objects.cache_series(series[series_id], [full[o["id"]] for o in occurrences[series_id]])
     await _store(built, wanted)
+    for key, item in built.items():
+        _remember(key, wanted[key], item)
     return {**found, **built}
+
+
+# Parsed items of this process, keyed by (key, stamp): a stamp computed from the current rows
+# finds only text built from those rows, so a stale entry is never served, merely unused.
+_memory: collections.OrderedDict[tuple[int, str, str], CachedItem] = collections.OrderedDict()
+MEMORY_ITEMS = 20_000
+
+
+def _database() -> int:
+    """The bound engine: a process serving another database (tests rebind) never shares entries."""
+    return id(IcalVeventCache._meta.db)
+
+
+def _remember(key: str, stamp: str, item: CachedItem) -> CachedItem:
+    entry = (_database(), key, stamp)
+    _memory[entry] = item
+    _memory.move_to_end(entry)
+    while len(_memory) > MEMORY_ITEMS:
+        _memory.popitem(last=False)
+    return item
 
 
 async def _store(built: dict[str, CachedItem], stamps: dict[str, str]) -> None:
@@ -139,10 +170,14 @@ async def forget(conference_id: int) -> None:
 class UnitContext:
     settings: UnitCalendarSettings
     alarms: str
+    answers_by_mail: bool = False  # an organiser mailbox is polled: RSVP=TRUE, ORGANIZER = that mailbox
+    mailbox_address: str = ""
 
-    @property
+    @functools.cached_property
     def organizer(self) -> Organizer:
-        return Organizer(email=self.settings.organizer_email, name=self.settings.organizer_name)
+        """The sending address: the polled organiser mailbox when configured, else the unit's sender."""
+        email = self.mailbox_address if self.answers_by_mail else self.settings.organizer_email
+        return Organizer(email=email, name=self.settings.organizer_name)
 
 
 class UnitContexts:
@@ -151,13 +186,33 @@ class UnitContexts:
     def __init__(self):
         self._by_unit: dict[int, UnitContext] = {}
 
-    async def get(self, unit_id: int) -> UnitContext:
+    async def get(self, unit_id: int, *, unit: dict | None = None) -> UnitContext:
+        """``unit`` ({"id", "name", "path"}), when the caller has read it already."""
         context = self._by_unit.get(unit_id)
         if context is None:
-            unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
+            if unit is None:
+                unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
             settings = await for_unit(unit)
-            context = self._by_unit[unit_id] = UnitContext(settings=settings, alarms=objects.alarm_lines(settings.alarm_minutes))
+            box = mailbox()
+            context = self._by_unit[unit_id] = UnitContext(settings=settings, alarms=objects.alarm_lines(settings.alarm_minutes),
+                                                           answers_by_mail=box is not None, mailbox_address=box.address if box else "")
         return context
+
+
+_contexts: dict[tuple, UnitContext] = {}
+
+
+async def _message_context(unit: dict, settings_marker: str) -> UnitContext:
+    """A unit's context for a run of messages, kept while no calendar setting of any unit changed
+    (``settings_marker``, read with the message's row) and the unit kept its name and place."""
+    box = mailbox()
+    key = (_database(), unit["id"], unit["name"], unit["path"], settings_marker, box.address if box else "")
+    context = _contexts.get(key)
+    if context is None:
+        if len(_contexts) > 1000:
+            _contexts.clear()
+        context = _contexts[key] = await UnitContexts().get(unit["id"], unit=unit)
+    return context
 
 
 async def _enabled_units(host: PluginHost, unit_ids: set[int]) -> set[int]:
@@ -212,27 +267,37 @@ async def _series_events(*, item: CachedItem, series_row: dict, invitations: dic
     return [master, *overrides]
 
 
+# The recipient, their invitation, the conference and its unit in one query (one per message).
+_MESSAGE_ROW = """
+SELECT i.id, i.status, i.rsvp, i.sequence, i.venue, p.full_name, p.email,
+       c.id AS conference_id, c.unit, c.title, c.status AS conference_status, c.series, c.version, c.revision,
+       c.updated_at, c.published_at, u.name AS unit_name, u.path AS unit_path,
+       (SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+          FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings_marker
+FROM invitation i JOIN person p ON p.id = i.person JOIN conference c ON c.id = i.conference JOIN unit u ON u.id = c.unit
+WHERE i.conference = {} AND i.person = {}
+"""
+
+
 async def attachments_for_message(message: dict) -> list[dict]:
     """The calendar object for one message: REQUEST for an invitation or a change, CANCEL for a
     cancellation or a withdrawn invitee; one ATTENDEE (the recipient), never a login token."""
     if message.get("kind") not in ATTACHING_KINDS or not message.get("conference_id") or not message.get("person"):
         return []
-    row = await Invitation.select(
-        Invitation.id, Invitation.status, Invitation.rsvp, Invitation.sequence, Invitation.venue,
-        Invitation.person.full_name.as_alias("full_name"), Invitation.person.email.as_alias("email"),
-        *[getattr(Invitation.conference, column._meta.name).as_alias(f"c_{column._meta.name}") for column in _LIGHT],
-    ).where((Invitation.conference == message["conference_id"]) & (Invitation.person == message["person"])).first()
-    if row is None:
+    rows = await Invitation.raw(_MESSAGE_ROW, message["conference_id"], message["person"])
+    if not rows or rows[0]["published_at"] is None:
         return []
-    conference = {key.removeprefix("c_"): value for key, value in row.items() if key.startswith("c_")}
-    if conference["published_at"] is None:
-        return []
-    context = await UnitContexts().get(conference["unit"])
+    row = rows[0]
+    conference = {"id": row["conference_id"], "unit": row["unit"], "title": row["title"], "status": row["conference_status"],
+                  "series": row["series"], "version": row["version"], "revision": row["revision"], "updated_at": row["updated_at"]}
+    unit = {"id": row["unit"], "name": row["unit_name"], "path": row["unit_path"]}
+    context = await _message_context(unit, row["settings_marker"])
     address = message.get("address") or ""
     email = address if "@" in address else row["email"]
 
     def attendee(invitation: dict):
-        return objects.attendee_address(email=email, name=row["full_name"], person_id=message["person"], rsvp=invitation["rsvp"])
+        return objects.attendee_address(email=email, name=row["full_name"], person_id=message["person"], rsvp=invitation["rsvp"],
+                                        rsvp_requested=context.answers_by_mail and bool(email))
 
     cancelling = message["kind"] == "cancellation" or conference["status"] == "cancelled" or row["status"] == "withdrawn"
     method = "CANCEL" if cancelling else "REQUEST"
@@ -288,35 +353,46 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-async def _settings_marker() -> tuple:
-    """Changes to enablement or to any unit's calendar settings change every feed."""
-    generation = await PluginGeneration.select(PluginGeneration.generation).first()
-    setting = await UnitSetting.select(UnitSetting.id).where(UnitSetting.key.like(f"plugin.{PLUGIN}.%")).order_by(
-        UnitSetting.id, ascending=False).first()
-    return (generation["generation"] if generation else 0, setting["id"] if setting else 0)
-
-
+# One query answers "has anything in this person's feed changed?": their invitations, the
+# conferences invited to, every occurrence and revision of the series those belong to, the plugin
+# enablement generation and the plugin's unit settings. A conditional GET costs only this.
 _PERSON_FINGERPRINT = """
 SELECT
-  (SELECT COUNT(*) FROM invitation i WHERE i.person = {0}) AS invitations,
-  (SELECT COALESCE(SUM(i.sequence), 0) FROM invitation i WHERE i.person = {0}) AS sequences,
-  (SELECT MAX(i.updated_at) FROM invitation i WHERE i.person = {0}) AS invitations_changed,
-  (SELECT COALESCE(SUM(c.version), 0) FROM invitation i JOIN conference c ON c.id = i.conference WHERE i.person = {0}) AS versions,
-  (SELECT MAX(c.updated_at) FROM invitation i JOIN conference c ON c.id = i.conference WHERE i.person = {0}) AS conferences_changed,
-  (SELECT COALESCE(SUM(c.version + s.revision), 0) FROM conference c JOIN series s ON s.id = c.series
-     WHERE c.series IN (SELECT c2.series FROM invitation i JOIN conference c2 ON c2.id = i.conference WHERE i.person = {0})) AS series,
-  (SELECT COUNT(*) FROM conference c
-     WHERE c.series IN (SELECT c2.series FROM invitation i JOIN conference c2 ON c2.id = i.conference WHERE i.person = {0})) AS occurrences
+  COUNT(*) AS invitations, COALESCE(SUM(i.sequence), 0) AS sequences, MAX(i.updated_at) AS invitations_changed,
+  COALESCE(SUM(c.version), 0) AS versions, MAX(c.updated_at) AS conferences_changed,
+  COALESCE(SUM(CASE WHEN i.rsvp IN ('declined', 'excused') THEN i.id ELSE 0 END), 0) AS declined,
+  COALESCE(SUM(CASE WHEN i.status = 'active' THEN i.id ELSE 0 END), 0) AS active,
+  COALESCE(SUM(COALESCE(i.venue, 0)), 0) AS venues,
+  (SELECT CAST(COALESCE(SUM(c3.version + s.revision), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+     FROM conference c3 JOIN series s ON s.id = c3.series
+     WHERE c3.series IN (SELECT c2.series FROM invitation i2 JOIN conference c2 ON c2.id = i2.conference
+                         WHERE i2.person = {} AND c2.series IS NOT NULL)) AS series,
+  (SELECT MAX(generation) FROM plugin_generation) AS generation,
+  (SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)
+     FROM unit_setting WHERE key LIKE 'plugin.ical.%') AS settings,
+  (SELECT full_name FROM person WHERE id = {}) AS name
+FROM invitation i JOIN conference c ON c.id = i.conference
+WHERE i.person = {}
+"""
+
+
+# The feed's rows in one query, ints and strings only (no per-row conversion), soonest first.
+_PERSON_ROWS = """
+SELECT c.id, c.unit, c.series, c.status, c.version, c.revision, c.updated_at,
+       i.status AS invitation_status, i.rsvp, i.sequence, i.venue
+FROM invitation i JOIN conference c ON c.id = i.conference
+WHERE i.person = {} AND c.published_at IS NOT NULL
+ORDER BY c.starts_at, c.id
 """
 
 
 async def person_fingerprint(person_id: int) -> tuple[str, dt.datetime]:
-    """(ETag, Last-Modified) of a person's feed from a few aggregates: no event is built."""
-    row = (await Invitation.raw(_PERSON_FINGERPRINT.replace("{0}", "{}"), *([person_id] * 8)))[0]
-    marker = await _settings_marker()
+    """(ETag, Last-Modified) of a person's feed from one aggregate query: no event is built."""
+    row = (await Invitation.raw(_PERSON_FINGERPRINT, *([person_id] * _PERSON_FINGERPRINT.count("{}"))))[0]
     changed = [_as_datetime(row["invitations_changed"]), _as_datetime(row["conferences_changed"])]
     last_modified = max([value for value in changed if value is not None], default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
-    etag = _stamp("feed", person_id, *[str(value) for value in row.values()], marker)
+    box = mailbox()
+    etag = _stamp("feed", person_id, *[str(value) for value in row.values()], refresh_minutes(), box.address if box else "")
     return f'"{etag}"', _http_date(last_modified)
 
 
@@ -343,27 +419,24 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
     person = await Person.select(Person.id, Person.full_name).where(Person.id == person_id).first()
     if person is None:
         raise NotFound("Không tìm thấy lịch này.")
-    rows = await Invitation.select(
-        Invitation.conference, Invitation.status, Invitation.rsvp, Invitation.sequence, Invitation.venue,
-        *[getattr(Invitation.conference, column._meta.name).as_alias(f"c_{column._meta.name}") for column in _LIGHT],
-    ).where(Invitation.person == person_id)
-    enabled = await _enabled_units(host, {row["c_unit"] for row in rows})
+    rows = await Invitation.raw(_PERSON_ROWS, person_id)
+    enabled = await _enabled_units(host, {row["unit"] for row in rows})
     contexts = UnitContexts()
     standalone, series_invitations, tzids = [], {}, set()
-    for row in rows:
-        conference = {key.removeprefix("c_"): value for key, value in row.items() if key.startswith("c_")}
-        if conference["unit"] not in enabled or conference["published_at"] is None:
+    for row in rows:  # soonest first
+        if row["unit"] not in enabled:
             continue
-        if conference["series"] is None:
-            if row["status"] == "active":
-                standalone.append((conference, row))
+        invitation = {"status": row["invitation_status"], "rsvp": row["rsvp"], "sequence": row["sequence"], "venue": row["venue"]}
+        if row["series"] is None:
+            if invitation["status"] == "active":
+                standalone.append((row, invitation))
         else:
-            series_invitations.setdefault(conference["series"], {})[conference["id"]] = row
+            series_invitations.setdefault(row["series"], {})[row["id"]] = invitation
     series_ids = {s_id for s_id, invitations in series_invitations.items() if any(i["status"] == "active" for i in invitations.values())}
     series, occurrences = await _series_rows(series_ids)
     items = await cached_items([conference for conference, _ in standalone], series, occurrences)
     events: list[str] = []
-    for conference, invitation in sorted(standalone, key=lambda pair: pair[0]["starts_at"]):
+    for conference, invitation in standalone:
         context = await contexts.get(conference["unit"])
         declined = invitation["rsvp"] in ("declined", "excused")
         if declined and context.settings.declined_in_feed == "hidden":
@@ -371,7 +444,7 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
         item = items[f"conference:{conference['id']}"]
         tzids.add(item.tzid)
         status = "CANCELLED" if declined or conference["status"] == "cancelled" else "CONFIRMED"
-        events.append(objects.component(item.master, sequence=invitation["sequence"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events.append(objects.component(item.master, sequence=invitation["sequence"], dtstamp=item.modified_at,
                                         status=status, organizer=context.organizer, venue_id=invitation["venue"],
                                         alarms="" if status == "CANCELLED" else context.alarms))
     for series_id in sorted(series):
@@ -379,7 +452,7 @@ async def person_feed(host: PluginHost, person_id: int, *, if_none_match: str | 
         item = items[f"series:{series_id}"]
         tzids.add(item.tzid)
         events += await _series_events(item=item, series_row=series[series_id], invitations=series_invitations[series_id],
-                                       context=context, dtstamp=dt.datetime.fromisoformat(item.modified), attendee=None,
+                                       context=context, dtstamp=item.modified_at, attendee=None,
                                        declined=context.settings.declined_in_feed)
     body = await _feed_calendar(name=f"Lịch hội nghị – {person['full_name']}", events=events, tzids=tzids)
     return Feed(body=body, etag=etag, last_modified=last_modified)
@@ -411,7 +484,7 @@ async def _public_events(conferences: list[dict]) -> tuple[list[str], set[str]]:
         item = items[f"conference:{conference['id']}"]
         tzids.add(item.tzid)
         cancelled = conference["status"] == "cancelled"
-        events.append(objects.component(item.master, sequence=conference["revision"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events.append(objects.component(item.master, sequence=conference["revision"], dtstamp=item.modified_at,
                                         status="CANCELLED" if cancelled else "CONFIRMED", organizer=context.organizer,
                                         alarms="" if cancelled else context.alarms))
     for series_id, series_row in sorted(series.items()):
@@ -420,7 +493,7 @@ async def _public_events(conferences: list[dict]) -> tuple[list[str], set[str]]:
         tzids.add(item.tzid)
         listed = {c["id"]: _public_invitation_stand_in(c) for c in conferences if c["series"] == series_id}
         events += await _series_events(item=item, series_row=series_row, invitations=listed, context=context,
-                                       dtstamp=dt.datetime.fromisoformat(item.modified), attendee=None, declined="cancelled")
+                                       dtstamp=item.modified_at, attendee=None, declined="cancelled")
     return events, tzids
 
 
@@ -464,7 +537,7 @@ async def conference_download(conference_id: int, *, person_id: int | None, if_n
     cancelled = conference["status"] == "cancelled"
     if conference["series"] is None:
         item = (await cached_items([conference], {}, {}))[f"conference:{conference_id}"]
-        events = [objects.component(item.master, sequence=invitation["sequence"], dtstamp=dt.datetime.fromisoformat(item.modified),
+        events = [objects.component(item.master, sequence=invitation["sequence"], dtstamp=item.modified_at,
                                     status="CANCELLED" if cancelled else "CONFIRMED", organizer=context.organizer,
                                     venue_id=invitation["venue"], alarms="" if cancelled else context.alarms)]
     else:
@@ -475,7 +548,7 @@ async def conference_download(conference_id: int, *, person_id: int | None, if_n
         else:
             listed = {conference_id: invitation}
         events = await _series_events(item=item, series_row=series[conference["series"]], invitations=listed, context=context,
-                                      dtstamp=dt.datetime.fromisoformat(item.modified), declined="cancelled")
+                                      dtstamp=item.modified_at, declined="cancelled")
     body = objects.wrap_calendar(method="PUBLISH", events=events, tzids={item.tzid})
     return _conditional(body, if_none_match, if_modified_since, _http_date(conference["updated_at"]))
 

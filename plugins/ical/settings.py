@@ -28,6 +28,17 @@ SCHEMA: dict[str, dict] = {
     "default_organizer_email": {"scope": "deployment", "type": "str", "default": "",
                                 "label": "Email người tổ chức khi đơn vị chưa đặt (mặc định: noreply@<tên miền>)"},
     "refresh_minutes": {"scope": "deployment", "type": "int", "default": 60, "label": "Gợi ý làm mới lịch đăng ký (phút)"},
+    # the organiser mailbox: when imap_host is set, invitations ask for answers (RSVP=TRUE), name
+    # this mailbox as ORGANIZER, and the worker polls it for iTIP REPLY messages
+    "imap_host": {"scope": "deployment", "type": "str", "default": "", "label": "Máy chủ IMAP của hộp thư người tổ chức (để trống: tắt)"},
+    "imap_port": {"scope": "deployment", "type": "int", "default": 993, "label": "Cổng IMAP"},
+    "imap_ssl": {"scope": "deployment", "type": "bool", "default": True, "label": "IMAP qua TLS"},
+    "imap_username": {"scope": "deployment", "type": "str", "default": "", "label": "Tên đăng nhập IMAP"},
+    "imap_password": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": "Mật khẩu IMAP"},
+    "imap_folder": {"scope": "deployment", "type": "str", "default": "INBOX", "label": "Thư mục IMAP chứa thư trả lời"},
+    "organizer_mailbox": {"scope": "deployment", "type": "str", "default": "",
+                          "label": "Địa chỉ email của hộp thư người tổ chức (mặc định: tên đăng nhập IMAP)"},
+    "imap_poll_minutes": {"scope": "deployment", "type": "int", "default": 5, "label": "Chu kỳ đọc hộp thư (phút)"},
 }
 _deployment_cache: dict[tuple, dict] = {}
 
@@ -82,6 +93,35 @@ async def for_unit(unit: dict) -> UnitCalendarSettings:
     declined = get("declined_in_feed")
     return UnitCalendarSettings(organizer_email=email, organizer_name=str(get("organizer_name") or "").strip() or unit["name"],
                                 alarm_minutes=alarms, declined_in_feed=declined if declined in DECLINED_CHOICES else "cancelled")
+
+
+@dataclasses.dataclass(frozen=True)
+class Mailbox:
+    """The organiser mailbox the worker polls for answers (deployment settings)."""
+
+    host: str
+    port: int
+    ssl: bool
+    username: str
+    password: str
+    folder: str
+    address: str
+    poll_minutes: int
+
+
+def mailbox() -> Mailbox | None:
+    """The configured organiser mailbox, or None (then invitations say RSVP=FALSE)."""
+    host = str(deployment_setting("imap_host") or "").strip()
+    if not host:
+        return None
+    username = str(deployment_setting("imap_username") or "").strip()
+    address = str(deployment_setting("organizer_mailbox") or "").strip() or (username if "@" in username else "")
+    if not address:
+        return None  # nobody to name as ORGANIZER: answers could not reach the mailbox
+    return Mailbox(host=host, port=int(deployment_setting("imap_port")), ssl=bool(deployment_setting("imap_ssl")),
+                   username=username, password=str(deployment_setting("imap_password") or ""),
+                   folder=str(deployment_setting("imap_folder") or "INBOX"), address=address.lower(),
+                   poll_minutes=max(int(deployment_setting("imap_poll_minutes") or 5), 1))
 
 
 def refresh_minutes() -> int:
