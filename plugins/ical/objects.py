@@ -51,9 +51,10 @@ def series_uid(series_id: int) -> str:
     return f"series-{series_id}@{uid_domain()}"
 
 
-def attendee_page_url() -> str:
-    """Where an invitee answers: their page (it asks for the personal link; no token here)."""
-    return f"{public_url()}/me"
+def attendee_page_url(conference_id: int | None = None) -> str:
+    """Where an invitee answers: the conference on their page, or the page itself for a series
+    (it asks for the personal link when no session is open; never a token here)."""
+    return f"{public_url()}/me/conferences/{conference_id}" if conference_id else f"{public_url()}/me"
 
 
 # -- serialising ------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def description_text(item: dict) -> str:
     online = [venue["online_url"] for venue in item.get("venues") or [] if venue.get("online_url")]
     if online:
         parts.append("Tham dự trực tuyến: " + " ".join(online))
-    parts.append(f"Xác nhận tham dự trên trang cá nhân: {attendee_page_url()}")
+    parts.append(f"Xác nhận tham dự trên trang cá nhân: {attendee_page_url(item.get('id'))}")
     return "\n\n".join(part for part in parts if part)
 
 
@@ -205,7 +206,7 @@ def _event_lines(item: dict, *, uid: str, recurrence_id: dt.datetime | None = No
     tzid = item["timezone"]
     return _lines(uid=uid, recurrence_id=recurrence_id, dtstart=_local(item["starts_at"], tzid),
                   dtend=_local(item["ends_at"], tzid), summary=item["title"], description=description_text(item),
-                  url=attendee_page_url(), last_modified=item["updated_at"].astimezone(dt.timezone.utc))
+                  url=attendee_page_url(item.get("id")), last_modified=item["updated_at"].astimezone(dt.timezone.utc))
 
 
 def cache_conference(conference: dict) -> CachedItem:

@@ -54,7 +54,7 @@ async def test_a_request_per_recipient_then_updates_and_a_cancel(db, tmp_path):
     assert "Hội trường Tỉnh ủy" in str(event["LOCATION"])
     description = str(event["DESCRIPTION"])
     assert "Thông tin thời sự" in description and "Trần Văn Báo" in description and "/me" in description
-    assert str(event["URL"]).endswith("/me")
+    assert str(event["URL"]).endswith(f"/me/conferences/{conference['id']}")  # the conference on the attendee page
     assert [alarm.decoded("TRIGGER") for alarm in event.walk("VALARM")] == [dt.timedelta(minutes=-60)]
     assert b"/i/" not in data  # no login link, ever
 
