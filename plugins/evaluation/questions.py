@@ -65,12 +65,21 @@ class Question:
                 "required": self.required, "options": list(self.options), "topics": list(self.topics), "section": self.section}
 
 
+def _string(value: Any, field: str, label: str) -> str:
+    """A text field of the content: a string (or nothing), cleaned."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} phải là chữ.", field=field)
+    return clean(value)
+
+
 def normalise_content(content: Any) -> dict:
     """Checked and cleaned content (keys filled in as q1, q2, ...), or a ValidationError whose
     field names the question (``sections.0.questions.2.options``)."""
     if not isinstance(content, dict):
         raise ValidationError("Nội dung phiếu phải là một đối tượng có các phần (sections).", field="content")
-    title = clean(content.get("title") or "")
+    title = _string(content.get("title"), "title", "Tiêu đề phiếu")
     if not title:
         raise ValidationError("Phiếu cần có tiêu đề.", field="title")
     sections = content.get("sections")
@@ -92,7 +101,7 @@ def normalise_content(content: Any) -> dict:
             kind = question.get("type")
             if kind not in TYPES:
                 raise ValidationError(f"Câu hỏi {count}: loại câu hỏi phải là một trong: {', '.join(TYPES)}.", field=f"{at}.type")
-            text = clean(question.get("text") or "")
+            text = _string(question.get("text"), f"{at}.text", f"Câu hỏi {count}: nội dung")
             if not text:
                 raise ValidationError(f"Câu hỏi {count} chưa có nội dung.", field=f"{at}.text")
             key = question.get("key") or f"q{count}"
@@ -121,12 +130,14 @@ def normalise_content(content: Any) -> dict:
             required = question.get("required", False)
             if not isinstance(required, bool):
                 raise ValidationError(f"Câu hỏi {count}: 'bắt buộc' phải là true hoặc false.", field=f"{at}.required")
-            questions.append({"key": key, "type": kind, "text": text, "help": clean(question.get("help") or ""),
+            help_text = _string(question.get("help"), f"{at}.help", f"Câu hỏi {count}: phần hướng dẫn")
+            questions.append({"key": key, "type": kind, "text": text, "help": help_text,
                               "required": required, "options": options, "topics": topics})
-        out_sections.append({"title": clean(section.get("title") or ""), "questions": questions})
+        out_sections.append({"title": _string(section.get("title"), f"{where}.title", f"Phần {s_index + 1}: tiêu đề"),
+                             "questions": questions})
     if count > MAX_QUESTIONS:
         raise ValidationError(f"Một phiếu có tối đa {MAX_QUESTIONS} câu hỏi.", field="sections")
-    return {"title": title, "intro": clean(content.get("intro") or ""), "sections": out_sections}
+    return {"title": title, "intro": _string(content.get("intro"), "intro", "Lời dẫn"), "sections": out_sections}
 
 
 def questions_of(content: dict) -> list[Question]:
@@ -188,7 +199,8 @@ def check_answers(questions: list[Question], answers: Any) -> CleanAnswers:
             continue
         try:
             if question.type == "rating":
-                if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit():
+                if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit() \
+                        or len(str(value).strip()) > 6:
                     raise ValidationError(f"{label}: điểm phải là số nguyên từ {RATING_MIN} đến {RATING_MAX}.", field=question.key)
                 number = int(str(value).strip())
                 if not RATING_MIN <= number <= RATING_MAX:
