@@ -6,6 +6,7 @@ import random
 import time
 import uuid
 
+import plugins.evaluation.tables  # noqa: F401  (imported before a benchmark binds its engine, like the core's tables)
 from bench.cases import _figure, _published_conference_of_100k
 
 RATINGS, SINGLE, MULTIPLE, YES_NO, TEXTS = 12, 3, 2, 1, 2  # 20 questions

@@ -75,3 +75,14 @@ def good_answers(**overrides) -> dict:
                "kien_nghi": {"topic": "Kinh tế - xã hội", "text": "Đề nghị thông tin về khu công nghiệp."}}
     answers.update(overrides)
     return {key: value for key, value in answers.items() if value is not None}
+
+
+@pytest.fixture
+def browser():
+    """Chromium for this directory's browser test, closed after the test: the session-wide
+    ``browser`` of tests/conftest.py keeps Playwright's event loop running in the main thread, and
+    every async test collected after it then fails ("cannot be called from a running event loop")."""
+    from tests.browser import chromium
+
+    with chromium() as instance:
+        yield instance

@@ -5,9 +5,11 @@ page with the edit key shown once. A plain sync test (Playwright's sync API)."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import json
-import sys
 import subprocess
+import sys
 
 from tests.browser import has_horizontal_overflow, phone_context, screenshot
 from tests.conftest import PROJECT_ROOT, empty_database, run_cli
@@ -36,10 +38,22 @@ print(json.dumps(run_with_database(body)))
 """
 
 
+@contextlib.contextmanager
+def _outside_the_browser_loop(manager):
+    """Enter and leave ``manager`` in another thread: Playwright's sync API keeps an event loop
+    running in this one, and the PostgreSQL set-up of ``empty_database`` calls asyncio.run."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        value = pool.submit(manager.__enter__).result()
+        try:
+            yield value
+        finally:
+            pool.submit(manager.__exit__, None, None, None).result()
+
+
 def test_an_attendee_answers_the_demo_form_on_a_phone(tmp_path, browser):
     toml = tmp_path / "plugins.toml"
     toml.write_text('[plugins.evaluation]\ndefault = "on"\n', encoding="utf-8")
-    with empty_database(tmp_path) as env:
+    with _outside_the_browser_loop(empty_database(tmp_path)) as env:
         env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), **env, "HOINGHI_CONSOLE_CHANNEL": "1", "HOINGHI_PLUGINS_TOML": str(toml)}
         run_cli("init", "--non-interactive", "--admin-password", "mat-khau-quan-tri-dai", env=env)
         run_cli("demo", env=env)

@@ -54,7 +54,7 @@ async def test_the_venue_screen_shows_a_qr_to_the_form(db, host):
     assert re.search(r"<path[^>]+d=\"M", panels[0]["html"])  # a drawn QR code, not an image link
 
 
-async def test_the_demo_command_adds_the_template_and_answers(tmp_path):
+def test_the_demo_command_adds_the_template_and_answers(tmp_path):
     from tests.conftest import empty_database
 
     with empty_database(tmp_path) as env:
