@@ -105,3 +105,20 @@ def unit_deleted(unit_id):
     from plugins.evaluation.services import forget_unit
 
     return forget_unit(unit_id)
+
+
+@hookimpl
+def menu_items(unit):
+    from plugins.evaluation.i18n import _
+
+    return [{"label": _("Phiếu đánh giá"), "url": f"/evaluation/units/{unit['id']}", "icon": "clipboard"}]
+
+
+@hookimpl
+def conference_panels(conference):
+    from markupsafe import escape
+
+    from plugins.evaluation.i18n import _
+
+    url = f"/evaluation/conferences/{int(conference['id'])}"
+    return [{"title": _("Phiếu đánh giá"), "html": f'<p><a href="{url}">{escape(_("Phiếu đánh giá và kết quả"))}</a></p>'}]

@@ -12,7 +12,9 @@ from core.config import reset_settings
 from core.plugins import build_plugin_host
 from plugins.evaluation.demo import DEMO_CONTENT
 from tests.core.flows import local, make_conference, make_people
+from tests.conftest import PROJECT_ROOT
 from tests.factories import SYSTEM, make_tree
+from tests.servers import running_server
 
 
 @pytest.fixture
@@ -31,6 +33,26 @@ def host(plugins_toml):
 
 
 START = local(2026, 3, 10, 8)
+NOW = START + dt.timedelta(hours=4)
+
+
+@pytest.fixture
+def served(db, tmp_path, plugins_toml):
+    """The app served over the test's database, the plugin on by plugins.toml, the clock frozen
+    after the conference (the test runs the worker itself, in this process)."""
+
+    def serve():
+        env = {"HOINGHI_PLUGINS_TOML": str(plugins_toml), "HOINGHI_NO_WORKER": "1", "HOINGHI_CONSOLE_CHANNEL": "1",
+               "HOINGHI_NOW": NOW.isoformat()}
+        if db.engine_type == "postgres":
+            env["DATABASE_URL"] = db.config["dsn"]
+        else:
+            env.update({"HOINGHI_VAR_DIR": str(tmp_path), "DATABASE_URL": ""})
+        return running_server(env, cwd=str(PROJECT_ROOT))
+
+    return serve
+
+
 
 
 async def ended_conference(*, people: int = 8, present: int = 6, with_session: bool = True) -> dict:

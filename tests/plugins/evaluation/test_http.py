@@ -9,37 +9,15 @@ import datetime as dt
 import io
 import re
 
-import pytest
-
 from core import clock, jobs
 from core.services import tokens, users
 from plugins.evaluation.demo import DEMO_CONTENT
 from plugins.evaluation.tables import EvaluationAnswer, EvaluationResponse, EvaluationText
-from tests.conftest import PROJECT_ROOT
 from tests.factories import SYSTEM
-from tests.plugins.evaluation.conftest import START, ended_conference, good_answers
-from tests.servers import running_server
+from tests.plugins.evaluation.conftest import NOW, ended_conference, good_answers
 from tests.web import clients
 
 PASSWORD = "mat-khau-dai-du-cho-test"
-NOW = START + dt.timedelta(hours=4)
-
-
-@pytest.fixture
-def served(db, tmp_path, plugins_toml):
-    """The app served over the test's database, the plugin on by plugins.toml, the clock frozen
-    after the conference (the test runs the worker itself, in this process)."""
-
-    def serve():
-        env = {"HOINGHI_PLUGINS_TOML": str(plugins_toml), "HOINGHI_NO_WORKER": "1", "HOINGHI_CONSOLE_CHANNEL": "1",
-               "HOINGHI_NOW": NOW.isoformat()}
-        if db.engine_type == "postgres":
-            env["DATABASE_URL"] = db.config["dsn"]
-        else:
-            env.update({"HOINGHI_VAR_DIR": str(tmp_path), "DATABASE_URL": ""})
-        return running_server(env, cwd=str(PROJECT_ROOT))
-
-    return serve
 
 
 async def organiser(unit: dict, username: str = "tochuc.tinh") -> str:

@@ -243,7 +243,7 @@ async def test_per_session_forms_rate_the_speaker(db, host):
                      "organisation": "Tỉnh ủy", "mean": 4.3, "n": 10, "forms": 1, "responses": 5}]
 
 
-async def test_a_series_trend_month_by_month(db, host):
+async def test_a_series_trend_month_by_month(db, host, served):
     from core.services import conferences, rollcall, series
     from tests.core.flows import make_people
 
@@ -285,6 +285,14 @@ async def test_a_series_trend_month_by_month(db, host):
     assert trend["months"][2]["means"]["noi_dung"] == 2.67
     with pytest.raises(NotFound):
         await services.series_trend(SYSTEM, unit_id=tree["district_a"]["id"], series_id=monthly["id"])
+    # the page over HTTP: a line chart with a gap for the month below five responses
+    from tests.plugins.evaluation.test_http import PASSWORD, organiser
+    from tests.web import clients
+
+    username = await organiser(province)
+    with served() as base:
+        page = clients.signed_in(base, username, PASSWORD).get(f"/evaluation/units/{province['id']}/series/{monthly['id']}")
+        assert page.status_code == 200 and page.text.count("<circle") == 2 and "02/2026" in page.text and "4.6" in page.text
 
 
 async def test_exports_and_clean_up(db, host):
