@@ -11,6 +11,7 @@ than the day.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -614,10 +615,10 @@ async def results(actor: Actor, *, conference_id: int, form_id: int, texts: bool
 async def compute_results(form: dict, *, conference: dict, texts: bool = True, by_unit: bool = False, text_limit: int = 500) -> dict:
     content = await _version_content(form["version_id"])
     questions = q.questions_of(content)
-    responses = await EvaluationResponse.count().where(EvaluationResponse.form_id == form["id"])
-    asked = await asked_count(form)
-    counts = await tally(form["id"])
-    text_n = await _text_counts(form["id"])
+    # independent reads, side by side (PostgreSQL's pool, SQLite's reader connections)
+    responses, asked, counts, text_n, text_rows = await asyncio.gather(
+        EvaluationResponse.count().where(EvaluationResponse.form_id == form["id"]).run(), asked_count(form), tally(form["id"]),
+        _text_counts(form["id"]), _text_rows(form["id"], text_limit) if texts else _nothing())
     suppressed = responses < MIN_GROUP
     summary = []
     for question in questions:
@@ -628,9 +629,6 @@ async def compute_results(form: dict, *, conference: dict, texts: bool = True, b
             item.pop("mean", None)
         summary.append(item)
     if texts and not suppressed:
-        text_rows = await EvaluationText.select(EvaluationText.id, EvaluationText.question, EvaluationText.kind, EvaluationText.text,
-                                                EvaluationText.topic, EvaluationText.tags, EvaluationText.status, EvaluationText.reply).where(
-            EvaluationText.form_id == form["id"]).order_by(EvaluationText.question, EvaluationText.id).limit(text_limit).output(load_json=True)
         by_question: dict[int, list] = {}
         for row in text_rows:
             row["tags"] = _json(row["tags"]) or []
@@ -648,6 +646,16 @@ async def compute_results(form: dict, *, conference: dict, texts: bool = True, b
     return out
 
 
+async def _nothing() -> list:
+    return []
+
+
+async def _text_rows(form_id: int, limit: int) -> list[dict]:
+    return await EvaluationText.select(EvaluationText.id, EvaluationText.question, EvaluationText.kind, EvaluationText.text,
+                                       EvaluationText.topic, EvaluationText.tags, EvaluationText.status, EvaluationText.reply).where(
+        EvaluationText.form_id == form_id).order_by(EvaluationText.question, EvaluationText.id).limit(limit).output(load_json=True)
+
+
 async def _breakdown(form_id: int, ratings: list[q.Question]) -> dict:
     """Mean of each rating question per respondent unit, for units with at least MIN_GROUP responses."""
     groups = {row["group_unit_id"]: row["n"] for row in await EvaluationResponse.raw(
@@ -657,13 +665,15 @@ async def _breakdown(form_id: int, ratings: list[q.Question]) -> dict:
     rows = []
     if shown and ratings:
         indexes = ", ".join(str(question.index) for question in ratings)
-        sums = await EvaluationAnswer.raw(
-            f"SELECT group_unit_id, question, SUM(value) AS total, COUNT(*) AS n FROM evaluation_answer WHERE form_id = {{}} "
-            f"AND question IN ({indexes}) GROUP BY group_unit_id, question", form_id)
+        # grouped in the tally index's own order (no sort), summed here
+        counted = await EvaluationAnswer.raw(
+            f"SELECT question, value, group_unit_id, COUNT(*) AS n FROM evaluation_answer WHERE form_id = {{}} "
+            f"AND question IN ({indexes}) GROUP BY question, value, group_unit_id", form_id)
         names = {row["id"]: row["name"] for row in await Unit.select(Unit.id, Unit.name).where(Unit.id.is_in(shown))}
         by_group: dict[int, dict[int, tuple[int, int]]] = {}
-        for row in sums:
-            by_group.setdefault(row["group_unit_id"], {})[row["question"]] = (row["total"], row["n"])
+        for row in counted:
+            total, n = by_group.setdefault(row["group_unit_id"], {}).get(row["question"], (0, 0))
+            by_group[row["group_unit_id"]][row["question"]] = (total + row["value"] * row["n"], n + row["n"])
         for unit_id in shown:
             means = {}
             for question in ratings:
