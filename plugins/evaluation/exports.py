@@ -9,7 +9,7 @@ import io
 
 from openpyxl import Workbook
 
-from core.access import Actor, conference_scope
+from core.access import Actor
 from core.tables import Person
 from plugins.evaluation import questions as q
 from plugins.evaluation import services
@@ -17,7 +17,6 @@ from plugins.evaluation.tables import EvaluationAnswer, EvaluationResponse, Eval
 
 
 async def _data(actor: Actor, conference_id: int, form_id: int) -> tuple[dict, list[str], list[list], list[list]]:
-    await conference_scope(actor, conference_id, "read")
     result = await services.results(actor, conference_id=conference_id, form_id=form_id, texts=False)
     form = await services._form(conference_id, form_id)
     questions = q.questions_of(await services._version_content(form["version_id"]))

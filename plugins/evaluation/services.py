@@ -24,7 +24,7 @@ from core import clock
 from core.access import Actor, conference_scope, require
 from core.config import get_settings
 from core.db import bulk_insert, transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import AgendaSession, Attendance, Conference, Invitation, Person, SessionSpeaker, Speaker, Unit
@@ -173,6 +173,15 @@ async def update_template(actor: Actor, *, unit_id: int, template_id: int, name:
 
 # -- forms --------------------------------------------------------------------------------------
 
+
+async def _organiser_scope(actor: Actor, conference_id: int, permission: str):
+    """The conference as its organising unit sees it: a unit that only hosts a venue (a venue
+    grant) does not see the conference's evaluation."""
+    scope = await conference_scope(actor, conference_id, permission)
+    if not scope.whole:
+        raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới xem và quản lý được phiếu đánh giá.")
+    return scope
+
 def _form_out(row: dict, content: dict | None = None) -> dict:
     out = {key: row[key] for key in ("id", "unit_id", "conference_id", "session_id", "template_id", "version_id", "title",
                                       "anonymous", "editable", "audience", "open_on_end", "close_after_days", "status",
@@ -208,9 +217,7 @@ async def attach_form(
 ) -> list[dict]:
     """Attach the template's current version to the conference (one form), or to each of its
     sessions (one form per session, rating its speakers). Defaults come from the unit's settings."""
-    scope = await conference_scope(actor, conference_id, "manage")
-    if not scope.whole:
-        raise NotFound("Không tìm thấy hội nghị.")
+    scope = await _organiser_scope(actor, conference_id, "manage")
     conference = scope.conference
     if conference["status"] == "cancelled":
         raise Conflict("Hội nghị đã huỷ; không gắn phiếu đánh giá được.")
@@ -256,14 +263,14 @@ async def attach_form(
 
 
 async def list_forms(actor: Actor, *, conference_id: int) -> list[dict]:
-    await conference_scope(actor, conference_id, "read")
+    await _organiser_scope(actor, conference_id, "read")
     rows = await EvaluationForm.select().where(EvaluationForm.conference_id == conference_id).order_by(EvaluationForm.id)
     counts = await _response_counts([row["id"] for row in rows])
     return [{**_form_out(row), "responses": counts.get(row["id"], 0)} for row in rows]
 
 
 async def get_form(actor: Actor, *, conference_id: int, form_id: int) -> dict:
-    await conference_scope(actor, conference_id, "read")
+    await _organiser_scope(actor, conference_id, "read")
     row = await _form(conference_id, form_id)
     return _form_out(row, await _version_content(row["version_id"]))
 
@@ -312,7 +319,7 @@ async def notify_open(host, conference_id: int) -> dict[str, int]:
 
 async def open_form(actor: Actor, host, *, conference_id: int, form_id: int) -> dict:
     """Open a form by hand (before or after the conference ended); it closes after its days."""
-    scope = await conference_scope(actor, conference_id, "manage")
+    scope = await _organiser_scope(actor, conference_id, "manage")
     form = await _form(conference_id, form_id)
     if scope.conference["status"] not in ("published", "ended"):
         raise Conflict("Chỉ mở được phiếu của hội nghị đã công bố hoặc đã kết thúc.")
@@ -328,7 +335,7 @@ async def open_form(actor: Actor, host, *, conference_id: int, form_id: int) -> 
 async def close_form(actor: Actor, *, conference_id: int, form_id: int) -> dict:
     from core import jobs
 
-    await conference_scope(actor, conference_id, "manage")
+    await _organiser_scope(actor, conference_id, "manage")
     form = await _form(conference_id, form_id)
     if form["status"] != "open":
         raise Conflict("Phiếu không ở trạng thái mở.")
@@ -607,7 +614,7 @@ async def results(actor: Actor, *, conference_id: int, form_id: int, texts: bool
     """A form's results: responses and response rate; per question the distribution, mean and n;
     text answers listed (tags, status); optionally means per respondent unit. Nothing below
     MIN_GROUP responses is broken down or listed."""
-    scope = await conference_scope(actor, conference_id, "read")
+    scope = await _organiser_scope(actor, conference_id, "read")
     form = await _form(conference_id, form_id)
     return await compute_results(form, conference=scope.conference, texts=texts, by_unit=by_unit, text_limit=text_limit)
 
@@ -686,7 +693,7 @@ async def _breakdown(form_id: int, ratings: list[q.Question]) -> dict:
 async def update_text(actor: Actor, *, conference_id: int, text_id: str, tags: list[str] | None = None, status: str | None = None,
                       reply: str | None = None) -> dict:
     """Tag a written answer, mark it answered or passed up, note the reply."""
-    scope = await conference_scope(actor, conference_id, "manage")
+    scope = await _organiser_scope(actor, conference_id, "manage")
     row = await EvaluationText.select().where((EvaluationText.id == text_id) & (EvaluationText.conference_id == conference_id)).first()
     if row is None:
         raise NotFound("Không tìm thấy câu trả lời.")

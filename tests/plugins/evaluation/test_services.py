@@ -209,6 +209,14 @@ async def test_results_need_five_responses_and_texts_are_tagged(db, host):
     assert len(answers) == 5 and answers[0]["topic"] == "Kinh tế - xã hội"
     assert full["by_unit"]["units"][0]["responses"] == 5 and full["by_unit"]["units"][0]["means"]["noi_dung"] == 3.4
 
+    # a district hosting a venue of the province's conference does not see its evaluation
+    from core.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        await services.results(actor_with("organiser", setup["tree"]["district_a"]), conference_id=conference_id, form_id=form["id"])
+    with pytest.raises(NotFound):
+        await services.results(actor_with("organiser", setup["tree"]["district_b"]), conference_id=conference_id, form_id=form["id"])
+
     text_id = answers[0]["id"]
     tagged = await services.update_text(SYSTEM, conference_id=conference_id, text_id=text_id, tags=["đất đai", "đất đai", " KCN "],
                                         status="passed_up", reply="Đã chuyển Ban Tuyên giáo Tỉnh ủy")
