@@ -183,6 +183,8 @@ async def test_named_form_over_http_is_edited_until_closing(db, host, served):
         assert second.status_code == 200 and second.json()["updated"]
         page = person.get(f"/me/evaluation/forms/{form['id']}")
         assert 'value="5" checked' in page.text and "Cập nhật phiếu" in page.text
+        english = person.get(f"/me/evaluation/forms/{form['id']}", headers={"accept-language": "en"})
+        assert "Update my answers" in english.text and "Back to my page" in english.text
         assert await EvaluationResponse.count() == 1 and await EvaluationText.count() == 0
         few = staff.get(f"/evaluation/conferences/{conference_id}/forms/{form['id']}")
         assert few.status_code == 200 and "Chưa đủ 5 phiếu" in few.text and "<svg" not in few.text
