@@ -207,3 +207,8 @@ ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audienc
 from bench import ical_cases  # noqa: E402  (the ical plugin's cases: feeds and attachments)
 
 ALL += ical_cases.ALL
+
+# the evaluation plugin's own case module
+from bench.evaluation_cases import CASES as _EVALUATION_CASES  # noqa: E402
+
+ALL += _EVALUATION_CASES

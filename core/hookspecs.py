@@ -189,8 +189,11 @@ class UnitSpecs:
 
     @hookspec
     def report_sections(self, unit: dict, start: Any, end: Any) -> list[dict]:
-        """Scope: unit of the report. Called by core/services/reports.py. Return
-        [{"title", "rows": [...]}]."""
+        """Scope: unit of the report. Called by core/services/reports.py (``plugin_sections``)
+        for the attendance report of ``unit``'s subtree over [start, end), after the caller's
+        access to the unit was checked. Return [{"title", "rows": [...]}] (a section may add
+        "columns": [{"key", "label"}] and a "total"), or an awaitable resolving to that list,
+        as for ``attendee_panels``: the caller awaits it."""
 
     @hookspec
     def notification_preview_parts(self, unit: dict, channel: str, subject: str, body: str, recipients: int) -> list[dict]:

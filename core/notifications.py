@@ -59,6 +59,7 @@ AUDIENCES = {
     "accepted": ["accepted"],
     "attending": ["accepted", "pending"],  # reminders: not to those who declined or are excused
     "absent": None,  # recorded absent by the roll-call (absentee follow-up)
+    "present": None,  # recorded present or late by the roll-call (evaluation forms)
 }
 DEFAULT_QUIET_HOURS = (21, 7)
 STALE_SENDING = dt.timedelta(minutes=10)
@@ -327,6 +328,9 @@ async def queue_conference_messages(
             if audience == "absent":
                 query = query.where(Invitation.person.is_in(Attendance.select(Attendance.person).where(
                     (Attendance.conference == conference_id) & (Attendance.status == "absent"))))
+            if audience == "present":
+                query = query.where(Invitation.person.is_in(Attendance.select(Attendance.person).where(
+                    (Attendance.conference == conference_id) & Attendance.status.is_in(["present", "late"]))))
             chunk = await query.order_by(Invitation.person).limit(RECIPIENT_CHUNK)
             if not chunk:
                 break

@@ -115,3 +115,17 @@ async def person_attendance(actor: Actor, *, person_id: int, start: dt.datetime,
             "invited": len(rows), "attended": attended, "attendance_rate": _rate(attended, len(rows))}
 
 
+
+
+async def plugin_sections(host, *, unit: dict, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """The sections the unit's enabled plugins add to its report (``report_sections`` hook, each
+    result awaited when a plugin returns an awaitable). The caller has checked access to the unit."""
+    import inspect
+
+    hooks = await host.hooks_for_path(unit["path"])
+    sections: list[dict] = []
+    for result in hooks.report_sections(unit=unit, start=start, end=end):
+        if inspect.isawaitable(result):
+            result = await result
+        sections.extend(result or [])
+    return sections

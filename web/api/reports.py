@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 
 from core.access import Actor
 from core.errors import ValidationError
@@ -70,6 +70,8 @@ class AttendanceReport(msgspec.Struct):
     by_kind: dict[str, int]
     total: Figures
     units: list[UnitFigures]
+    # what the unit's enabled plugins add (the ``report_sections`` hook): [{"title", "rows", ...}]
+    sections: list[dict[str, Any]] = []
 
 
 _FIGURES = {"conferences": 3, "invited": 120, "present": 96, "late": 8, "excused": 6, "absent": 10, "substitute": 0,
@@ -112,12 +114,15 @@ class ReportsController(Controller):
     opt = {"access": "staff"}
 
     @get("/attendance", responses=answers(200, AttendanceReport, REPORT_EXAMPLE, errors=(400, 404, 422)))
-    async def attendance(self, actor: Actor, unit_id: int, period: Period, year: int, number: int | None = None) -> AttendanceReport:
+    async def attendance(self, request: Request, actor: Actor, unit_id: int, period: Period, year: int,
+                         number: int | None = None) -> AttendanceReport:
         """Attendance of the conferences held in the unit's subtree: ``period=month&year=2030&number=3``,
-        ``period=quarter&number=1..4`` or ``period=year``."""
+        ``period=quarter&number=1..4`` or ``period=year``; plus the sections of the unit's plugins."""
         unit = await units.view_unit(actor, unit_id)
         start, end = period_bounds(period, year, number, unit["timezone"])
-        return convert(await reports.attendance_summary(actor, unit_id=unit_id, start=start, end=end), AttendanceReport)
+        summary = await reports.attendance_summary(actor, unit_id=unit_id, start=start, end=end)
+        summary["sections"] = await reports.plugin_sections(request.app.state.plugin_host, unit=unit, start=start, end=end)
+        return convert(summary, AttendanceReport)
 
     @get("/people/{person_id:int}/attendance", responses=answers(200, PersonAttendance, PERSON_EXAMPLE, errors=(400, 404, 422)))
     async def person(self, actor: Actor, person_id: int, period: Period, year: int, number: int | None = None) -> PersonAttendance:
