@@ -97,6 +97,13 @@ class AppSpecs:
         idempotent: a job interrupted by a crash runs again after its lease expires."""
 
     @hookspec
+    def demo_data(self, progress: Any) -> Any:
+        """Scope: app. Called by ``hoinghi demo`` on every installed plugin, once the core's demo
+        data set is loaded: add the plugin's own demo data (and switch the plugin on where the
+        demo should show it). ``progress(text)`` reports a step. May return an awaitable; must be
+        idempotent. One plugin's failure is reported and does not stop the others."""
+
+    @hookspec
     def unit_deleted(self, unit_id: int) -> Any:
         """Scope: app (clean-up runs even where the plugin is off). Called after a unit is
         deleted: remove the plugin's rows about it. May return an awaitable."""

@@ -1,7 +1,7 @@
 """The demo template "Phiếu đánh giá hội nghị báo cáo viên", and ``hoinghi evaluation demo``.
 
-The core's ``hoinghi demo`` has no hook for plugins' demo data, so this command adds ours after
-it: the template on the root unit, the plugin switched on there, and the template attached
+``hoinghi demo`` calls it through the ``demo_data`` hook (and ``hoinghi evaluation demo`` runs it
+alone): the template on the root unit, the plugin switched on there, and the template attached
 (anonymous) to the demo's ended district conference with answers from most of those present.
 """
 

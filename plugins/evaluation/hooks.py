@@ -51,6 +51,14 @@ def cli_commands(subparsers):
 
 
 @hookimpl
+def demo_data(progress):
+    """``hoinghi demo``: the demo template, the plugin on at the root, a form with sample answers."""
+    from plugins.evaluation.demo import load
+
+    return load(progress=progress)
+
+
+@hookimpl
 def message_kinds():
     from plugins.evaluation.services import KIND_OPEN
 
