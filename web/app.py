@@ -77,14 +77,14 @@ def create_app() -> Litestar:
     from web.attendee import MeController, issue_login_link, personal_link
     from web.api.people import PeopleController
     from web.api.units import UnitsController
-    from web.auth import auth_router, check_access_declarations, current_actor, rate_limit_store, session_config, session_store
+    from web.auth import access_guard, auth_router, check_access_declarations, request_actor, session_config
     from web.errors import EXCEPTION_HANDLERS
     from web.live import LiveUpdates
     from web.i18n import choose_locale
     from web.pages import template_config
     from web.pages.routes import page_route_handlers, plugin_template_folders
     from web.plugin_routes import plugin_route_handlers
-    from web.security import add_security_headers, csrf_middleware, install_access_log_redaction
+    from web.security import add_security_headers, csrf_middleware, ignore_session_cookie_middleware, install_access_log_redaction
     from web.stores import app_stores
 
     host = build_plugin_host()
@@ -94,8 +94,9 @@ def create_app() -> Litestar:
                         *page_route_handlers(host), *plugin_route_handlers(host)],
         template_config=template_config(plugin_template_folders(host)),
         before_request=choose_locale,
-        dependencies={"actor": Provide(current_actor)},
-        middleware=[session_config().middleware, csrf_middleware()],
+        dependencies={"actor": Provide(request_actor)},
+        guards=[access_guard],
+        middleware=[ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
         stores=app_stores(),
         plugins=[LiveUpdates()],
         before_send=[add_security_headers],

@@ -33,8 +33,9 @@ async def personal_link(request: Request, token: str) -> Redirect:
     row = await tokens.verify_secret_token(token, "login_link")
     if row["subject_type"] != "person":
         raise NotFound("Đường dẫn không hợp lệ hoặc đã hết hạn.")
-    request.clear_session()
-    request.set_session({SESSION_PERSON_KEY: row["subject_id"]})
+    from web.auth import start_new_session
+
+    start_new_session(request, {SESSION_PERSON_KEY: row["subject_id"]})
     return Redirect("/me", status_code=303)
 
 

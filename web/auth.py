@@ -7,7 +7,10 @@ from __future__ import annotations
 import msgspec
 from litestar import Request, Router, post
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty
 from litestar.stores.file import FileStore
 
 from core.access import Actor, load_actor
@@ -21,10 +24,50 @@ ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
 
 
+_ROTATE = "hoinghi.rotate_session"
+_NEW_ID = "hoinghi.new_session_id"
+
+
+def start_new_session(connection: ASGIConnection, data: dict) -> None:
+    """Replace the caller's session by ``data`` under a NEW session id, the old one deleted: a
+    session id planted before sign-in (session fixation) never becomes a signed-in session."""
+    connection.scope.setdefault("state", {})[_ROTATE] = True
+    connection.clear_session()
+    connection.set_session(data)
+
+
+class SessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions, with two changes: :func:`start_new_session` issues a
+    fresh id, and an empty session is never written (an anonymous request leaves no file or
+    Redis key behind, and gets no session cookie)."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get(_ROTATE):
+            if not state.get(_NEW_ID):
+                state[_NEW_ID] = self.generate_session_id()
+            return state[_NEW_ID]
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session, message, connection: ASGIConnection) -> None:
+        planted = connection.cookies.get(self.config.key)
+        if connection.scope.get("state", {}).get(_ROTATE) and planted and planted != "null":
+            await self.delete(planted, store=self.config.get_store_from_app(connection.scope["app"]))
+        elif scope_session is not Empty and not scope_session:
+            if not planted or planted == "null":
+                return  # nothing to keep, nothing to forget
+            scope_session = Empty  # emptied: forget it and expire the cookie
+        await super().store_in_message(scope_session, message, connection)
+
+
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = SessionBackend
+
+
 def session_config() -> ServerSideSessionConfig:
     # Lax, so a personal link opened from an SMS app keeps its session; CSRF tokens guard unsafe requests.
-    return ServerSideSessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
-                                   secure=get_settings().secure_cookies, max_age=12 * 3600)
+    return SessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
+                         secure=get_settings().secure_cookies, max_age=12 * 3600)
 
 
 def session_store() -> FileStore:
@@ -37,7 +80,7 @@ def rate_limit_store() -> FileStore:
     return FileStore(get_settings().var_dir / "rate-limits")
 
 
-async def current_actor(request: Request) -> Actor:
+async def current_actor(request: ASGIConnection) -> Actor:
     """The caller: an API token (``Authorization: Bearer``; then the session cookie is ignored), or
     the signed-in staff user, whose session from before "log out everywhere" is refused."""
     authorization = request.headers.get("authorization")
@@ -90,8 +133,7 @@ async def sign_in(request: Request, username: str, password: str) -> dict:
         await throttle.failed(username, client)
         raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
     await throttle.succeeded(username, client)
-    request.clear_session()  # a new session id: no fixation
-    request.set_session({"user_id": user["id"], "generation": user["session_generation"]})
+    start_new_session(request, {"user_id": user["id"], "generation": user["session_generation"]})
     return user
 
 
@@ -110,6 +152,28 @@ async def logout(request: Request, actor: Actor) -> dict:
 
 
 auth_router = Router(path="/api/v1/auth", route_handlers=[login, logout])
+
+
+_ACTOR = "hoinghi.actor"
+
+
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Every core route's declared access, checked before its parameters are even read: an
+    anonymous caller learns 401, never what a valid request would look like."""
+    access = handler.opt.get("access")
+    if access == "staff":
+        connection.scope.setdefault("state", {})[_ACTOR] = await current_actor(connection)
+    elif access == "attendee":
+        from web.plugin_routes import SESSION_PERSON_KEY
+
+        if not (connection.session or {}).get(SESSION_PERSON_KEY):
+            raise NotAuthorizedException("Hãy mở đường dẫn cá nhân đã được gửi cho đồng chí.")
+
+
+async def request_actor(request: Request) -> Actor:
+    """The ``actor`` dependency: the one :func:`access_guard` authenticated for this request."""
+    cached = request.scope.get("state", {}).get(_ACTOR)
+    return cached if cached is not None else await current_actor(request)
 
 
 def check_access_declarations(app) -> None:

@@ -312,7 +312,8 @@ SELECT
 
 async def person_fingerprint(person_id: int) -> tuple[str, dt.datetime]:
     """(ETag, Last-Modified) of a person's feed from a few aggregates: no event is built."""
-    row = (await Invitation.raw(_PERSON_FINGERPRINT.replace("{0}", "{}"), *([person_id] * 8)))[0]
+    row = (await Invitation.raw(_PERSON_FINGERPRINT.replace("{0}", "{}"),
+                                *([person_id] * _PERSON_FINGERPRINT.count("{0}"))))[0]
     marker = await _settings_marker()
     changed = [_as_datetime(row["invitations_changed"]), _as_datetime(row["conferences_changed"])]
     last_modified = max([value for value in changed if value is not None], default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
