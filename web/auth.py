@@ -155,11 +155,15 @@ auth_router = Router(path="/api/v1/auth", route_handlers=[login, logout])
 
 
 _ACTOR = "hoinghi.actor"
+ID_LIMIT = 2 ** 63  # ids are 64-bit integers on both databases
 
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Every core route's declared access, checked before its parameters are even read: an
     anonymous caller learns 401, never what a valid request would look like."""
+    for name, value in connection.path_params.items():
+        if isinstance(value, int) and not -ID_LIMIT <= value < ID_LIMIT:
+            raise NotFound("Không tìm thấy.")  # no row has such an id; the database would refuse even to look
     access = handler.opt.get("access")
     if access == "staff":
         connection.scope.setdefault("state", {})[_ACTOR] = await current_actor(connection)

@@ -91,6 +91,13 @@ def http_error(request: Request, error: HTTPException) -> Response:
     return _answer(request, error.status_code, message, headers=error.headers)
 
 
+def out_of_range(request: Request, error: Exception) -> Response:
+    """A number no column can hold (SQLite's OverflowError, asyncpg's DataError): bad input."""
+    if isinstance(error, OverflowError) or "out of range" in str(error) or "int64" in str(error):
+        return _answer(request, 400, "Dữ liệu gửi lên không hợp lệ: số quá lớn.")
+    return unexpected_error(request, error)
+
+
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Lỗi hệ thống; đã ghi nhận để khắc phục.")
@@ -100,5 +107,12 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    OverflowError: out_of_range,
     Exception: unexpected_error,
 }
+try:
+    from asyncpg.exceptions import DataError as _AsyncpgDataError
+
+    EXCEPTION_HANDLERS[_AsyncpgDataError] = out_of_range
+except ImportError:  # pragma: no cover - asyncpg is a dependency
+    pass

@@ -49,6 +49,7 @@ class Expect:
     fixed_for: dict[str, int] = dataclasses.field(default_factory=dict)  # callers answered otherwise
     resets_session: bool = False  # the call ends or replaces the caller's session (login, logout)
     stream: bool = False  # an endless response (server-sent events): only its status is read
+    by_api_key: int | None = None  # what an admin's API key gets, where it differs from ``ok``
 
 
 # -- path parameters, by name ------------------------------------------------------------------
@@ -247,7 +248,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     # -- API and device keys: one may manage only keys one owns, issued, or administers; the
     # others are not revealed (404)
     ("GET", f"{API}/tokens"): Expect("staff", positions=ONCE),
-    ("POST", f"{API}/tokens"): Expect("checkin", venue="scope", ok=(201,), request=lambda seed, place: {
+    # keys are issued by a signed-in person, never by another key
+    ("POST", f"{API}/tokens"): Expect("checkin", venue="scope", ok=(201,), by_api_key=403, request=lambda seed, place: {
         "json": {"purpose": "scanner_device", "venue_id": place.published_venue["id"], "label": "máy quét"}}),
     ("POST", f"{API}/tokens/{{token_id:int}}/revoke"): Expect("admin", refused=404),
 

@@ -69,6 +69,15 @@ class ModuleApp:
             self.client.cookies.update(self.jars["anonymous"])
         return self.client
 
+    def caller(self, who: str | None, *, fresh: bool = False) -> Any:
+        """The client as ``who``; with ``fresh``, in a new session of theirs (for a call that
+        ends or replaces the session, which the database rollback does not undo)."""
+        if not fresh:
+            return self.use(who)
+        self.client.cookies.clear()
+        self.client.cookies.update(new_session(self, None if who == "anonymous" else who))
+        return self.client
+
     def csrf_headers(self) -> dict[str, str]:
         token = self.client.cookies.get(CSRF_COOKIE)
         return {CSRF_HEADER: token} if token else {}
@@ -85,14 +94,14 @@ def _module_database(tmp: Path):
 
 
 @contextlib.contextmanager
-def module_app(template_database: dict, tmp: Path):
+def module_app(template_database: dict, tmp: Path, extra_env: dict[str, str] | None = None):
     """Yields a :class:`ModuleApp` over a seeded clone of the template (see module docstring)."""
     from litestar.testing import TestClient
 
     from core.config import reset_settings
     from tests.web.generated import seed as seeding
 
-    with _module_database(tmp) as (env, name), _environment({**env, "HOINGHI_NO_WORKER": "1", "HOINGHI_CONSOLE_CHANNEL": "1"}):
+    with _module_database(tmp) as (env, name), _environment({**env, "HOINGHI_NO_WORKER": "1", "HOINGHI_CONSOLE_CHANNEL": "1", **(extra_env or {})}):
         if name:
             asyncio.run(_admin_async(f'CREATE DATABASE "{name}" TEMPLATE "{template_database["name"]}"'))
         else:
@@ -109,7 +118,7 @@ def module_app(template_database: dict, tmp: Path):
         app.asgi_handler = RollbackEveryRequest(app.asgi_handler)
         with TestClient(app, base_url="http://testserver.local", raise_server_exceptions=False, timeout=30) as client:
             module = ModuleApp(client=client, seed=seeded, env=env, app=app)
-            module.jars = _sign_in_everyone(client, seeded)
+            module.jars = _sign_in_everyone(module)
             try:
                 yield module
             finally:
@@ -120,12 +129,18 @@ def module_app(template_database: dict, tmp: Path):
 async def _seed(seeding):
     from core.db import bind_engine, close_engine, open_engine, process_engine
 
+    from core.services import users
+
     engine = process_engine()
     await open_engine(engine)
     bind_engine(engine)
+    # every seeded user has the same password: hash it with argon2 once, not once per user
+    hash_password, digest = users.hash_password, users.hash_password(seeding.PASSWORD)
+    users.hash_password = lambda password: digest if password == seeding.PASSWORD else hash_password(password)
     try:
         return await seeding.seed()
     finally:
+        users.hash_password = hash_password
         await close_engine(engine)
 
 
@@ -143,24 +158,38 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
-def _sign_in_everyone(client, seeded) -> dict[str, httpx.Cookies]:
+def new_session(module: "ModuleApp", who: str | None) -> httpx.Cookies:
+    """A fresh session for ``who`` (a role, "attendee", or None: anonymous), with a CSRF cookie.
+
+    Staff sessions are written straight into the app's session store, holding what a sign-in
+    holds (the user id and their session generation): the sign-in route itself, with its argon2
+    check, is exercised by the matrix test, and ten argon2 checks per module would cost seconds.
+    The attendee enters through their personal link, as in life.
+    """
+    import secrets
+
+    from web.auth import SessionBackend, session_config
+
+    client, seed = module.client, module.seed
+    client.cookies.clear()
+    assert client.get("/healthz").status_code == 200 and client.cookies.get(CSRF_COOKIE)
+    if who == "attendee":
+        entered = client.get(seed.login_path, follow_redirects=False)
+        assert entered.status_code == 303, entered.text
+    elif who is not None:
+        session_id = secrets.token_hex(32)
+        data = {"user_id": seed.user_ids[who], "generation": 0}
+        payload = SessionBackend(config=session_config()).serialize_data(data)
+        client.blocking_portal.call(module.app.stores.get("sessions").set, session_id, payload, 3600)
+        csrf = client.cookies.jar
+        domain = next(cookie.domain for cookie in csrf if cookie.name == CSRF_COOKIE)
+        client.cookies.set(SESSION_COOKIE, session_id, domain=domain)
+    jar = httpx.Cookies(client.cookies)
+    client.cookies.clear()
+    return jar
+
+
+def _sign_in_everyone(module: "ModuleApp") -> dict[str, httpx.Cookies]:
     """A cookie jar per role (a staff session), one for the attendee (through /i/<token>) and
     one anonymous jar holding only a CSRF cookie, like a page just loaded."""
-    jars: dict[str, httpx.Cookies] = {}
-    client.cookies.clear()
-    assert client.get("/healthz").status_code == 200
-    jars["anonymous"] = httpx.Cookies(client.cookies)
-    for role, username in seeded.usernames.items():
-        client.cookies.clear()
-        client.get("/healthz")
-        response = client.post("/api/v1/auth/login", json={"username": username, "password": seeded.password},
-                               headers={CSRF_HEADER: client.cookies.get(CSRF_COOKIE)})
-        assert response.status_code == 200, f"{role} could not sign in: {response.text}"
-        jars[role] = httpx.Cookies(client.cookies)
-    client.cookies.clear()
-    client.get("/healthz")
-    entered = client.get(seeded.login_path, follow_redirects=False)
-    assert entered.status_code == 303, entered.text
-    jars["attendee"] = httpx.Cookies(client.cookies)
-    client.cookies.clear()
-    return jars
+    return {who or "anonymous": new_session(module, who) for who in (None, "attendee", *module.seed.usernames)}

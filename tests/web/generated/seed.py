@@ -67,9 +67,21 @@ class Seed:
     other_invitation: dict  # someone else's invitation (sibling)
     feed_token: str
     newcomer: dict  # a staff user with no role yet
+    api_keys: dict[str, str]  # role -> an API key of that role's test user, on unit A
+    samples: dict[str, dict]  # materials of the own conference by kind of content: pdf, png, html, svg, zip
 
     def place(self, position: str) -> Place:
         return self.places[position]
+
+
+# uploads whose way of being served matters: the claimed name is never what decides
+SAMPLES = {
+    "pdf": (b"%PDF-1.4\n%%EOF\n", "de-cuong.pdf"),
+    "png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "so-do.png"),
+    "html": (b"<!doctype html><script>alert(document.cookie)</script>", "trang.pdf"),
+    "svg": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', "hinh.png"),
+    "zip": (b"PK\x03\x04not-really-an-office-file", "bang.xlsx"),
+}
 
 
 def local(month: int, day: int, hour: int = 8) -> dt.datetime:
@@ -163,8 +175,21 @@ async def seed() -> Seed:
                                        full_name=f"Người kiểm thử {role}")
         await users.grant_role(SYSTEM, user_id=user["id"], unit_id=district_a["id"], role=role)
         usernames[role], user_ids[role] = user["username"], user["id"]
+    from core.access import load_actor
+
+    api_keys = {}
+    for role in ROLES:
+        _, api_keys[role] = await tokens.issue_api_token(await load_actor(user_ids[role]), unit_id=district_a["id"], role=role,
+                                                         label=f"khoá {role}", ttl_days=30)
     newcomer = await users.create_user(SYSTEM, username="nguoi-moi", password=PASSWORD, full_name="Người mới")
 
+    from core.services import materials
+
+    samples = {}
+    for label, (content, filename) in SAMPLES.items():
+        samples[label] = await materials.add_material(
+            SYSTEM, conference_id=places["own"].conference["id"], title=f"Mẫu {label}", kind="huong_dan", filename=filename,
+            chunks=_chunks(content))
     from core.plugins import build_plugin_host
 
     await build_plugin_host().set_state(SYSTEM, province["id"], "ical", "on")  # so its routes are exercised
@@ -175,4 +200,4 @@ async def seed() -> Seed:
     await people.get_person(SYSTEM, attendee["id"])
     return Seed(places=places, usernames=usernames, user_ids=user_ids, password=PASSWORD, login_path=f"/i/{plaintext}",
                 attendee=attendee, attendee_invitation=places["own"].invitation, other_invitation=places["sibling"].invitation,
-                feed_token=feed, newcomer=newcomer)
+                feed_token=feed, newcomer=newcomer, api_keys=api_keys, samples=samples)

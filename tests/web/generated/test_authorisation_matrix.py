@@ -62,23 +62,6 @@ def expected(endpoint: Endpoint, entry: Expect, caller: str, position: str) -> s
     return ok if allowed else {entry.refused}
 
 
-def _jar(module: ModuleApp, caller: str, fresh: bool):
-    """The caller's cookies; a new session of theirs when the call ends or replaces it."""
-    if not fresh or caller == "anonymous":
-        return module.use(caller)
-    client = module.client
-    client.cookies.clear()
-    client.get("/healthz")
-    if caller == "attendee":
-        assert client.get(module.seed.login_path, follow_redirects=False).status_code == 303
-    else:
-        token = client.cookies.get("hoinghi_csrf")
-        response = client.post("/api/v1/auth/login", json={"username": module.seed.usernames[caller],
-                                                           "password": module.seed.password}, headers={"x-csrftoken": token})
-        assert response.status_code == 200, response.text
-    return client
-
-
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.key in EXPECTATIONS], ids=lambda endpoint: endpoint.name)
 def test_route_answers_each_caller_as_expected(module_app: ModuleApp, endpoint: Endpoint):
     entry = EXPECTATIONS[endpoint.key]
@@ -94,7 +77,7 @@ def test_route_answers_each_caller_as_expected(module_app: ModuleApp, endpoint: 
                 continue
             place = seed.place(position)
             url = url_for(endpoint, entry, seed, place)
-            _jar(module_app, caller, entry.resets_session)
+            module_app.caller(caller, fresh=entry.resets_session)
             got = call(module_app, endpoint, url, entry.request(seed, place), stream=entry.stream)
             if got not in want:
                 wrong.append(f"{endpoint.name} as {caller} at position {position} ({url}): expected "

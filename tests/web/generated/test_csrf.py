@@ -1,0 +1,128 @@
+"""CSRF, generated from ``app.routes``.
+
+* Every unsafe route not marked ``exclude_from_csrf``, called cross-site — a signed-in
+  browser's session cookie, a foreign Origin, no token or a wrong one — answers 403 and does
+  nothing.
+* Every route marked ``exclude_from_csrf`` (authenticated by a device, callback or feed token)
+  refuses a session cookie as authentication.
+* A request with an API key needs no CSRF cookie at all, and the session cookie beside it is
+  ignored.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.generated.expectations import EXPECTATIONS
+from tests.web.generated.harness import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, ModuleApp
+from tests.web.generated.routes import Endpoint, call, table_endpoints, url_for
+from web.app import create_app
+
+pytestmark = pytest.mark.timeout(300)
+ENDPOINTS = table_endpoints(create_app())
+GUARDED = [endpoint for endpoint in ENDPOINTS if endpoint.unsafe and not endpoint.csrf_exempt]
+EXEMPT = [endpoint for endpoint in ENDPOINTS if endpoint.csrf_exempt]
+FOREIGN = {"origin": "https://trang-gia-mao.example", "referer": "https://trang-gia-mao.example/bay.html"}
+CSRF_REFUSAL = "tải lại trang"  # web/errors.py's wording of Litestar's CSRF refusal
+
+
+def test_the_generated_lists_are_not_empty():
+    assert len(GUARDED) > 40 and EXEMPT, (len(GUARDED), EXEMPT)
+
+
+def _request(module: ModuleApp, endpoint: Endpoint, caller: str) -> tuple[str, dict]:
+    entry = EXPECTATIONS[endpoint.key]
+    place = module.seed.place("own")
+    return url_for(endpoint, entry, module.seed, place), entry.request(module.seed, place)
+
+
+@pytest.mark.parametrize("endpoint", GUARDED, ids=lambda endpoint: endpoint.name)
+def test_a_cross_site_request_is_refused(module_app: ModuleApp, endpoint: Endpoint):
+    caller = "attendee" if EXPECTATIONS[endpoint.key].need == "attendee" else "admin"
+    wrong = []
+    for token in (None, "0" * 128, "forged"):
+        client = module_app.use(caller)
+        url, kwargs = _request(module_app, endpoint, caller)
+        headers = {**kwargs.pop("headers", {}), **FOREIGN}
+        if token is not None:
+            headers[CSRF_HEADER] = token
+        if "data" in kwargs and token is not None:  # a form: the token in its field, as a forged form would
+            kwargs["data"] = {**kwargs["data"], "_csrf_token": token}
+            headers.pop(CSRF_HEADER)
+        response = client.request(endpoint.method, url, headers=headers, follow_redirects=False, **kwargs)
+        refused = response.status_code == 403 and CSRF_REFUSAL in response.text
+        if not refused:
+            wrong.append(f"{endpoint.name} as {caller} at position own, cross-site with token {token!r}: expected the "
+                         f"CSRF refusal (403), got {response.status_code} {response.text[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("endpoint", EXEMPT, ids=lambda endpoint: endpoint.name)
+def test_a_token_route_ignores_the_session_cookie(module_app: ModuleApp, endpoint: Endpoint):
+    """An admin's session cookie (and a valid CSRF pair) buys nothing on a token route."""
+    assert not {"access"} & set(endpoint.opt) or endpoint.opt["access"] == "public", endpoint.name
+    entry = EXPECTATIONS[endpoint.key]
+    client = module_app.use("admin")
+    url, kwargs = _request(module_app, endpoint, "admin")
+    status = call(module_app, endpoint, url, kwargs)
+    assert status == entry.fixed and not 200 <= status < 300, (
+        f"{endpoint.name} as admin (session cookie only) at position own: expected {entry.fixed}, got {status}")
+    assert SESSION_COOKIE not in client.cookies or client.cookies[SESSION_COOKIE] == module_app.jars["admin"][SESSION_COOKIE]
+
+
+def test_the_session_cookie_never_reaches_a_token_route_handler():
+    """IgnoreSessionCookie in a minimal app: a marked route sees no session, a plain one does."""
+    from litestar import Litestar, Request, get
+    from litestar.testing import TestClient
+
+    from web.auth import session_config
+    from web.security import ignore_session_cookie_middleware
+    from web.stores import app_stores
+
+    @get("/sign-in", opt={"access": "public"})
+    async def sign_in(request: Request) -> dict:
+        request.set_session({"user_id": 1})
+        return {}
+
+    @get("/plain", opt={"access": "public"})
+    async def plain(request: Request) -> dict:
+        return {"session": request.session}
+
+    @get("/device", opt={"access": "public", "exclude_from_csrf": True})
+    async def device(request: Request) -> dict:
+        return {"session": request.session}
+
+    app = Litestar([sign_in, plain, device], stores=app_stores(),
+                   middleware=[ignore_session_cookie_middleware(), session_config().middleware])
+    with TestClient(app) as client:
+        client.get("/sign-in")
+        assert client.get("/plain").json() == {"session": {"user_id": 1}}
+        assert client.get("/device").json() == {"session": {}}
+        assert client.get("/plain", headers={"authorization": "Bearer x"}).json() == {"session": {}}
+        assert client.get("/plain").json() == {"session": {"user_id": 1}}  # and the session itself survived
+
+
+STAFF_UNSAFE = [endpoint for endpoint in GUARDED if EXPECTATIONS[endpoint.key].need in ("read", "checkin", "manage", "admin", "staff")]
+
+
+@pytest.mark.parametrize("endpoint", STAFF_UNSAFE, ids=lambda endpoint: endpoint.name)
+def test_an_api_key_needs_no_csrf_cookie_and_the_session_beside_it_is_ignored(module_app: ModuleApp, endpoint: Endpoint):
+    entry = EXPECTATIONS[endpoint.key]
+    key = module_app.seed.api_keys["admin"]
+    url, kwargs = _request(module_app, endpoint, "admin")
+    client = module_app.use(None)
+    client.cookies.clear()  # no CSRF cookie at all: a script, not a browser
+    headers = {**kwargs.pop("headers", {}), "authorization": f"Bearer {key}"}
+    response = client.request(endpoint.method, url, headers=headers, follow_redirects=False, **kwargs)
+    ok = {entry.by_api_key} if entry.by_api_key else set(entry.ok or (endpoint.status_code,))
+    assert response.status_code in ok, (
+        f"{endpoint.name} as admin's API key at position own: expected {sorted(ok)}, got {response.status_code} {response.text[:200]}")
+    assert CSRF_COOKIE not in response.cookies
+
+    # a bad key beside an admin's valid session: the key decides, the session is not used
+    client = module_app.use("admin")
+    url, kwargs = _request(module_app, endpoint, "admin")
+    headers = {**kwargs.pop("headers", {}), "authorization": "Bearer khoa-khong-hop-le", **FOREIGN}
+    refused = client.request(endpoint.method, url, headers=headers, follow_redirects=False, **kwargs)
+    assert refused.status_code == 401, (
+        f"{endpoint.name} with an invalid API key and admin's session cookie: expected 401, got {refused.status_code}")
