@@ -106,6 +106,9 @@ def create_app() -> Litestar:
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )
     check_access_declarations(app)
+    from web.api.docs import document_error_shape
+
+    document_error_shape(app)
     install_access_log_redaction()
     app.state.plugin_host = host
     return app

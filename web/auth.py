@@ -191,3 +191,14 @@ def check_access_declarations(app) -> None:
             declared = handler.opt.get("access") in ACCESS_LEVELS or "plugin" in handler.opt
             if not declared:
                 raise RuntimeError(f"route {route.path} must declare opt['access'] in {ACCESS_LEVELS}")
+            check_csrf_declaration(route.path, handler.opt)
+
+
+def check_csrf_declaration(path: str, opt: dict) -> None:
+    """``exclude_from_csrf`` is for routes no session can reach (their session cookie is dropped,
+    see web/security.py); a scanner device's route (``X-Device-Token``) must carry it."""
+    session_reached = opt.get("access") in ("staff", "attendee") or opt.get("unit_from") == "attendee_session"
+    if opt.get("exclude_from_csrf") and session_reached:
+        raise RuntimeError(f"route {path} is reached through a session, so it may not be marked exclude_from_csrf")
+    if opt.get("unit_from") == "device_token" and not opt.get("exclude_from_csrf"):
+        raise RuntimeError(f"route {path} is authenticated by a device token: mark it opt['exclude_from_csrf'] = True")

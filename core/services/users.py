@@ -105,8 +105,13 @@ async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> 
 
 
 async def revoke_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
+    """Take ``role`` on ``unit_id`` away (idempotent). Needs admin on that unit."""
+    if role not in ROLES:
+        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
     unit = await get_unit(unit_id)
     require(actor, "admin", unit["path"], what="đơn vị")
+    if not await StaffUser.exists().where(StaffUser.id == user_id):
+        raise NotFound("Không tìm thấy người dùng.")
     async with transaction():
         await RoleAssignment.delete().where(
             (RoleAssignment.user == user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)

@@ -108,6 +108,7 @@ def module_app(template_database: dict, tmp: Path, extra_env: dict[str, str] | N
             Path(env["HOINGHI_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(template_database["path"], Path(env["HOINGHI_VAR_DIR"]) / "hoinghi.sqlite")
         reset_settings()
+        _point_piccolo_at_this_database()
         from core import clock
 
         clock.set_now(seeding.NOW)
@@ -124,6 +125,17 @@ def module_app(template_database: dict, tmp: Path, extra_env: dict[str, str] | N
             finally:
                 clock.set_now(None)
         reset_settings()
+
+
+def _point_piccolo_at_this_database() -> None:
+    """Piccolo's configuration module made its engine at import, for the settings of then; the
+    app's ``process_engine()`` returns that one, so it must be this module's database."""
+    import importlib
+
+    from core.config import get_settings
+    from core.db import make_engine
+
+    importlib.import_module("core.piccolo_conf").DB = make_engine(get_settings())
 
 
 async def _seed(seeding):

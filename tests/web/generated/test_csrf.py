@@ -126,3 +126,16 @@ def test_an_api_key_needs_no_csrf_cookie_and_the_session_beside_it_is_ignored(mo
     refused = client.request(endpoint.method, url, headers=headers, follow_redirects=False, **kwargs)
     assert refused.status_code == 401, (
         f"{endpoint.name} with an invalid API key and admin's session cookie: expected 401, got {refused.status_code}")
+
+
+def test_start_up_refuses_a_session_route_marked_exempt_and_a_device_route_left_unmarked():
+    from web.auth import check_csrf_declaration
+
+    with pytest.raises(RuntimeError, match="exclude_from_csrf"):
+        check_csrf_declaration("/api/v1/x", {"access": "staff", "exclude_from_csrf": True})
+    with pytest.raises(RuntimeError, match="exclude_from_csrf"):
+        check_csrf_declaration("/me/x", {"plugin": "x", "unit_from": "attendee_session", "exclude_from_csrf": True})
+    with pytest.raises(RuntimeError, match="device token"):
+        check_csrf_declaration("/api/v1/qr/sync", {"plugin": "qr", "unit_from": "device_token"})
+    check_csrf_declaration("/api/v1/qr/sync", {"plugin": "qr", "unit_from": "device_token", "exclude_from_csrf": True})
+    check_csrf_declaration("/api/v1/sms/receipts", {"plugin": "sms", "unit_from": "unit_id", "exclude_from_csrf": True})
