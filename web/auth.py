@@ -155,7 +155,7 @@ auth_router = Router(path="/api/v1/auth", route_handlers=[login, logout])
 
 
 _ACTOR = "hoinghi.actor"
-ID_LIMIT = 2 ** 63  # ids are 64-bit integers on both databases
+ID_LIMIT = 2 ** 31  # ids are 32-bit serials on PostgreSQL (and never reach that on SQLite)
 
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

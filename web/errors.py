@@ -136,7 +136,8 @@ def http_error(request: Request, error: HTTPException) -> Response:
 
 def out_of_range(request: Request, error: Exception) -> Response:
     """A number no column can hold (SQLite's OverflowError, asyncpg's DataError): bad input."""
-    if isinstance(error, OverflowError) or "out of range" in str(error) or "int64" in str(error):
+    text = str(error)
+    if isinstance(error, OverflowError) or ("out of" in text and "range" in text):
         return _answer(request, 400, "Dữ liệu gửi lên không hợp lệ: số quá lớn.")
     return unexpected_error(request, error)
 

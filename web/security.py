@@ -110,6 +110,8 @@ async def add_security_headers(message, scope) -> None:
     for name, value in SECURITY_HEADERS.items():
         if name not in headers:  # a route may tighten its own (materials add a sandbox)
             headers[name] = value
+    if get_settings().public_url.startswith("https://") and "Strict-Transport-Security" not in headers:
+        headers["Strict-Transport-Security"] = "max-age=31536000"  # served over https: browsers never fall back to http
 
 # Secrets that live in a URL by design (personal links before their redirect, calendar feeds,
 # delivery-receipt callbacks) never reach the access log.

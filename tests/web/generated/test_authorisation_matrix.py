@@ -47,7 +47,8 @@ def expected(endpoint: Endpoint, entry: Expect, caller: str, position: str) -> s
             return {404} if plugin_guarded else {401}
         return ok if position == "own" else {404}
     if caller in ("anonymous", "attendee"):
-        return {401}
+        # a staff page sends whoever is not signed in to /login (web/errors.py)
+        return {303} if "page" in endpoint.opt else {401}
     if entry.need == "staff":
         return ok
     allowed = caller in PERMISSIONS[entry.need]

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.web.generated.expectations import EXPECTATIONS
+from tests.web.generated.expectations import expectation_for
 from tests.web.generated.harness import ModuleApp
 from tests.web.generated.routes import call, table_endpoints, url_for
 from web.app import create_app
@@ -25,7 +25,7 @@ def test_the_generated_list_is_not_empty():
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.name)
 def test_an_unknown_id_answers_404(module_app: ModuleApp, endpoint):
-    entry = EXPECTATIONS[endpoint.key]
+    entry = expectation_for(endpoint)
     caller = "attendee" if entry.need == "attendee" else None if entry.need == "fixed" else "admin"
     wrong = []
     for name in re.findall(r"{(\w+):int}", endpoint.path):

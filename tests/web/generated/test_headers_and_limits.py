@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.generated.expectations import EXPECTATIONS
+from tests.web.generated.expectations import expectation_for
 from tests.web.generated.harness import ModuleApp, module_app as _module_app
 from tests.web.generated.routes import call, table_endpoints, url_for
 from web.app import create_app
@@ -46,7 +46,7 @@ def test_every_route_answers_with_the_security_headers(small_limit_app: ModuleAp
     """Each route, as the caller its expectation allows (or anonymous), whatever the status."""
     module, problems = small_limit_app, []
     for endpoint in table_endpoints(create_app()):
-        entry = EXPECTATIONS.get(endpoint.key)
+        entry = expectation_for(endpoint)
         if entry is None or entry.stream or endpoint.method == "HEAD":
             continue
         caller = {"attendee": "attendee", "fixed": None, "public": None}.get(entry.need, "admin")
@@ -131,3 +131,24 @@ def test_serve_warns_when_the_public_address_is_plain_http_and_not_loopback():
     for loud in ("http://hoinghi.tinhuy.vn", "http://192.168.1.20:8000", "http://0.0.0.0:8000"):
         warning = insecure_public_url_warning(loud)
         assert warning and loud in warning and "HTTPS" in warning, loud
+
+
+@pytest.mark.parametrize(("public_url", "hsts"), [("https://hoinghi.tinhuy.vn", True), ("http://127.0.0.1:8000", False)])
+def test_strict_transport_security_only_when_served_over_https(monkeypatch, public_url, hsts):
+    import asyncio
+
+    from core.config import get_settings, reset_settings
+    from web.security import add_security_headers
+
+    monkeypatch.setenv("HOINGHI_PUBLIC_URL", public_url)
+    reset_settings()
+    try:
+        message = {"type": "http.response.start", "status": 200, "headers": []}
+        asyncio.run(add_security_headers(message, {}))
+        names = {name.decode().lower() for name, _ in message["headers"]}
+        assert ("strict-transport-security" in names) is hsts
+        assert {"content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"} <= names
+        assert get_settings().secure_cookies is hsts  # Secure cookies follow an https public address
+    finally:
+        monkeypatch.delenv("HOINGHI_PUBLIC_URL")
+        reset_settings()
