@@ -90,7 +90,8 @@ def create_app() -> Litestar:
     host = build_plugin_host()
     app = Litestar(
         route_handlers=[healthz, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
-                        MaterialsController.sized(get_settings().max_upload_bytes), AdminController, MeController, personal_link, issue_login_link, *api_route_handlers(),
+                        MaterialsController.sized(get_settings().max_upload_bytes), AdminController, MeController, personal_link,
+                        issue_login_link, *api_route_handlers(),
                         *page_route_handlers(host), *plugin_route_handlers(host)],
         template_config=template_config(plugin_template_folders(host)),
         before_request=choose_locale,

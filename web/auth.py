@@ -1,5 +1,7 @@
-"""Staff sign-in: server-side sessions (cookie holds only a random id), API tokens, the acting
-user as a dependency, and the rule that every route declares who may call it (``opt["access"]``).
+"""Staff sign-in: server-side sessions (cookie holds only a random id, a new one at every sign-in;
+stores in web/stores.py), API tokens, the acting user as a dependency, and the rule that every
+route declares who may call it (``opt["access"]``), enforced by :func:`access_guard` before a
+route reads its parameters.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty
-from litestar.stores.file import FileStore
 
 from core.access import Actor, load_actor
 from core.config import get_settings
 from core.errors import NotFound
 from core.services import tokens, users
 from core.tables import StaffUser
+from web.stores import rate_limit_store, session_store  # noqa: F401  (the stores, re-exported where they were)
 from web.throttle import LockedOut, LoginThrottle
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
@@ -68,16 +70,6 @@ def session_config() -> ServerSideSessionConfig:
     # Lax, so a personal link opened from an SMS app keeps its session; CSRF tokens guard unsafe requests.
     return SessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
                          secure=get_settings().secure_cookies, max_age=12 * 3600)
-
-
-def session_store() -> FileStore:
-    """Sessions in a store every worker process sees (files under var/; Redis when configured)."""
-    return FileStore(get_settings().var_dir / "sessions")
-
-
-def rate_limit_store() -> FileStore:
-    """Login throttling and rate limits, shared by every worker process."""
-    return FileStore(get_settings().var_dir / "rate-limits")
 
 
 async def current_actor(request: ASGIConnection) -> Actor:

@@ -140,3 +140,46 @@ def test_start_up_refuses_a_session_route_marked_exempt_and_a_device_route_left_
         check_csrf_declaration("/api/v1/qr/sync", {"plugin": "qr", "unit_from": "device_token"})
     check_csrf_declaration("/api/v1/qr/sync", {"plugin": "qr", "unit_from": "device_token", "exclude_from_csrf": True})
     check_csrf_declaration("/api/v1/sms/receipts", {"plugin": "sms", "unit_from": "unit_id", "exclude_from_csrf": True})
+
+
+@pytest.mark.parametrize("entry", ["api", "page", "personal link"])
+def test_signing_in_issues_a_new_session_id_so_a_planted_one_stays_anonymous(module_app: ModuleApp, entry):
+    """Session fixation: an attacker who gets a victim's browser to carry a session id they know
+    (an anonymous session of their own) gains nothing when the victim signs in."""
+    from tests.web.generated.harness import new_session
+
+    planted = new_session(module_app, None)  # the attacker's own anonymous visit...
+    client = module_app.client
+    client.cookies.clear()
+    client.cookies.update(planted)
+    client.post("/lang", data={"lang": "vi", "next": "/"}, headers={CSRF_HEADER: client.cookies.get(CSRF_COOKIE)})
+    attacker_id = client.cookies.get(SESSION_COOKIE)
+    assert attacker_id, "choosing a language keeps a session: the id the attacker plants"
+    csrf = {CSRF_HEADER: client.cookies.get(CSRF_COOKIE)}
+    seed = module_app.seed
+    if entry == "api":
+        response = client.post("/api/v1/auth/login", json={"username": seed.usernames["admin"], "password": seed.password},
+                               headers=csrf)
+        assert response.status_code == 200, response.text
+    elif entry == "page":
+        response = client.post("/login", data={"username": seed.usernames["admin"], "password": seed.password, "next": "/"},
+                               headers=csrf, follow_redirects=False)
+        assert response.status_code == 303, response.text
+    else:
+        response = client.get(seed.login_path, follow_redirects=False)
+        assert response.status_code == 303
+    victim_id = client.cookies.get(SESSION_COOKIE)
+    assert victim_id and victim_id != attacker_id
+
+    client.cookies.clear()
+    client.cookies.update(planted)
+    client.cookies.set(SESSION_COOKIE, attacker_id, domain=next(c.domain for c in client.cookies.jar if c.name == CSRF_COOKIE))
+    probe = "/api/v1/me/conferences" if entry == "personal link" else "/api/v1/units"
+    assert client.get(probe).status_code == 401, f"{entry}: the planted session id became a signed-in session"
+
+
+def test_an_anonymous_visit_leaves_no_session_behind(module_app: ModuleApp):
+    client = module_app.client
+    client.cookies.clear()
+    response = client.get("/healthz")
+    assert CSRF_COOKIE in response.cookies and SESSION_COOKIE not in response.cookies
