@@ -78,6 +78,7 @@ def load_settings() -> Settings:
             "DATABASE_URL phải bắt đầu bằng postgres:// (hoặc bỏ trống để dùng SQLite nhúng)", field="DATABASE_URL"
         )
     sqlite_path = var_dir / "hoinghi.sqlite"
+    public_url = (os.environ.get("HOINGHI_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
     if database_url and database_url.startswith("sqlite"):
         # sqlite:///relative/file or sqlite:////absolute/file, as SQLAlchemy spells it
         sqlite_path = Path(database_url.split(":///", 1)[-1]).resolve()
@@ -95,9 +96,10 @@ def load_settings() -> Settings:
         retain_roster_days=_int_env("HOINGHI_RETAIN_ROSTER_DAYS", 1825),
         retain_events_days=_int_env("HOINGHI_RETAIN_EVENTS_DAYS", 90),
         retain_material_versions_days=_int_env("HOINGHI_RETAIN_MATERIAL_VERSIONS_DAYS", 365),
-        secure_cookies=os.environ.get("HOINGHI_SECURE_COOKIES", "0") == "1",
+        # Secure cookies behind HTTPS: on by default when the public address is https://
+        secure_cookies=os.environ.get("HOINGHI_SECURE_COOKIES", "1" if public_url.startswith("https://") else "0") == "1",
         trusted_proxies=os.environ.get("HOINGHI_TRUSTED_PROXIES", "127.0.0.1,::1"),
-        public_url=(os.environ.get("HOINGHI_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        public_url=public_url,
     )
 
 

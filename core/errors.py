@@ -31,6 +31,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class TooLarge(DomainError):
+    """An upload beyond the configured size limit."""
+
+    status = 413
+
+
 class Forbidden(DomainError):
     """The actor can see the object but may not do this to it."""
 

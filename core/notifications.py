@@ -25,7 +25,7 @@ from core import clock
 from core.access import Actor, conference_scope, require
 from core.config import get_settings
 from core.db import bulk_insert, transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.services import audit
 from core.services.units import ancestors, get_unit
 from core.tables import Attendance, Conference, Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
@@ -294,6 +294,8 @@ async def queue_conference_messages(
     is not queued again.
     """
     scope = await conference_scope(actor, conference_id, "manage")
+    if not scope.whole:  # a venue grant reaches that venue's roll-call, not every invitee's phone
+        raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới gửi tin cho người được mời.")
     conference = scope.conference
     if audience not in AUDIENCES:
         raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
@@ -466,10 +468,13 @@ async def opt_out(person_id: int, channel: str) -> None:
 
 
 async def message_log(actor: Actor, conference_id: int, *, limit: int = 200) -> list[dict]:
-    await conference_scope(actor, conference_id, "read")
-    return await Message.select(Message.id, Message.kind, Message.person, Message.channel, Message.status, Message.error,
-                                Message.created_at, Message.sent_at).where(Message.conference_id == conference_id).order_by(
-        Message.id).limit(limit)
+    scope = await conference_scope(actor, conference_id, "read")
+    query = Message.select(Message.id, Message.kind, Message.person, Message.channel, Message.status, Message.error,
+                           Message.created_at, Message.sent_at).where(Message.conference_id == conference_id)
+    if not scope.whole:  # a venue grant: the messages of that venue's invitees only
+        query = query.where(Message.person.is_in(Invitation.select(Invitation.person).where(
+            (Invitation.conference == conference_id) & Invitation.venue.is_in(sorted(scope.venue_ids)))))
+    return await query.order_by(Message.id).limit(limit)
 
 
 
@@ -710,6 +715,8 @@ async def apply_receipt(*, channel: str, provider_id: str, delivered: bool, reas
 async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel: str) -> dict:
     """The message as the first invitee (in Vietnamese order) would read it, with the count."""
     scope = await conference_scope(actor, conference_id, "manage")
+    if not scope.whole:  # the first invitee and the count span every venue
+        raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới soạn tin cho người được mời.")
     conference = scope.conference
     first = await Invitation.select(Invitation.person.full_name.as_alias("full_name")).where(
         (Invitation.conference == conference_id) & (Invitation.status == "active")).order_by(Invitation.person.sort_key).first()

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import AsyncIterator, Protocol
 
-from core.errors import ValidationError
+from core.errors import TooLarge, ValidationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +95,7 @@ class LocalContentStore:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ValidationError(f"Tệp vượt quá giới hạn {max_bytes // (1024 * 1024)} MB.", field="file")
+                    raise TooLarge(f"Tệp vượt quá giới hạn {max_bytes // (1024 * 1024)} MB.", field="file")
                 digest.update(chunk)
                 if len(head) < 4096:
                     head += chunk[: 4096 - len(head)]

@@ -84,25 +84,27 @@ def create_app() -> Litestar:
     from web.api.people import PeopleController
     from web.compression import compression_config
     from web.api.units import UnitsController
-    from web.auth import auth_router, check_access_declarations, current_actor, rate_limit_store, session_config, session_store
+    from web.auth import access_guard, auth_router, check_access_declarations, request_actor, session_config
     from web.errors import EXCEPTION_HANDLERS
     from web.live import LiveUpdates
     from web.i18n import choose_locale
     from web.pages import template_config
     from web.pages.routes import page_route_handlers, plugin_template_folders
     from web.plugin_routes import plugin_route_handlers
-    from web.security import add_security_headers, csrf_middleware, install_access_log_redaction
+    from web.security import add_security_headers, csrf_middleware, ignore_session_cookie_middleware, install_access_log_redaction
     from web.stores import app_stores
 
     host = build_plugin_host()
     app = Litestar(
         route_handlers=[healthz, liveness, auth_router, UnitsController, PeopleController, ConferencesController, AudiencesController,
-                        MaterialsController, AdminController, MeController, personal_link, issue_login_link, *api_route_handlers(),
+                        MaterialsController.sized(get_settings().max_upload_bytes), AdminController, MeController, personal_link,
+                        issue_login_link, *api_route_handlers(),
                         *page_route_handlers(host), *plugin_route_handlers(host)],
         template_config=template_config(plugin_template_folders(host)),
         before_request=choose_locale,
-        dependencies={"actor": Provide(current_actor)},
-        middleware=[session_config().middleware, csrf_middleware()],
+        dependencies={"actor": Provide(request_actor)},
+        guards=[access_guard],
+        middleware=[ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
         stores=app_stores(),
         plugins=[LiveUpdates()],
         before_send=[add_security_headers],
@@ -113,6 +115,9 @@ def create_app() -> Litestar:
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )
     check_access_declarations(app)
+    from web.api.docs import document_error_shape
+
+    document_error_shape(app)
     install_access_log_redaction()
     app.state.plugin_host = host
     return app

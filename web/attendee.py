@@ -30,6 +30,7 @@ async def current_person(request: Request) -> int:
 async def personal_link(request: Request, token: str) -> Redirect | Template:
     """Check the personal link, sign the person in, and leave the token out of the address bar.
     A wrong or expired link answers a page (404) saying whom to ask for a new one."""
+    from web.auth import start_new_session
     from web.i18n import gettext as _
 
     try:
@@ -39,8 +40,7 @@ async def personal_link(request: Request, token: str) -> Redirect | Template:
     if row is None or row["subject_type"] != "person":
         return Template("attendee/expired.html", status_code=404,
                         context={"link_invalid": True, "title": _("Đường dẫn không còn dùng được")})
-    request.clear_session()
-    request.set_session({SESSION_PERSON_KEY: row["subject_id"]})
+    start_new_session(request, {SESSION_PERSON_KEY: row["subject_id"]})
     return Redirect("/me", status_code=303)
 
 

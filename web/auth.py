@@ -1,5 +1,7 @@
-"""Staff sign-in: server-side sessions (cookie holds only a random id), API tokens, the acting
-user as a dependency, and the rule that every route declares who may call it (``opt["access"]``).
+"""Staff sign-in: server-side sessions (cookie holds only a random id, a new one at every sign-in;
+stores in web/stores.py), API tokens, the acting user as a dependency, and the rule that every
+route declares who may call it (``opt["access"]``), enforced by :func:`access_guard` before a
+route reads its parameters.
 """
 
 from __future__ import annotations
@@ -7,37 +9,70 @@ from __future__ import annotations
 import msgspec
 from litestar import Request, Router, post
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
-from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.stores.file import FileStore
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty
 
 from core.access import Actor, load_actor
 from core.config import get_settings
 from core.errors import NotFound
 from core.services import tokens, users
 from core.tables import StaffUser
+from web.stores import rate_limit_store, session_store  # noqa: F401  (the stores, re-exported where they were)
 from web.throttle import LockedOut, LoginThrottle
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
 
 
+_ROTATE = "hoinghi.rotate_session"
+_NEW_ID = "hoinghi.new_session_id"
+
+
+def start_new_session(connection: ASGIConnection, data: dict) -> None:
+    """Replace the caller's session by ``data`` under a NEW session id, the old one deleted: a
+    session id planted before sign-in (session fixation) never becomes a signed-in session."""
+    connection.scope.setdefault("state", {})[_ROTATE] = True
+    connection.clear_session()
+    connection.set_session(data)
+
+
+class SessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions, with two changes: :func:`start_new_session` issues a
+    fresh id, and an empty session is never written (an anonymous request leaves no file or
+    Redis key behind, and gets no session cookie)."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get(_ROTATE):
+            if not state.get(_NEW_ID):
+                state[_NEW_ID] = self.generate_session_id()
+            return state[_NEW_ID]
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session, message, connection: ASGIConnection) -> None:
+        planted = connection.cookies.get(self.config.key)
+        if connection.scope.get("state", {}).get(_ROTATE) and planted and planted != "null":
+            await self.delete(planted, store=self.config.get_store_from_app(connection.scope["app"]))
+        elif scope_session is not Empty and not scope_session:
+            if not planted or planted == "null":
+                return  # nothing to keep, nothing to forget
+            scope_session = Empty  # emptied: forget it and expire the cookie
+        await super().store_in_message(scope_session, message, connection)
+
+
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = SessionBackend
+
+
 def session_config() -> ServerSideSessionConfig:
     # Lax, so a personal link opened from an SMS app keeps its session; CSRF tokens guard unsafe requests.
-    return ServerSideSessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
-                                   secure=get_settings().secure_cookies, max_age=12 * 3600)
+    return SessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
+                         secure=get_settings().secure_cookies, max_age=12 * 3600)
 
 
-def session_store() -> FileStore:
-    """Sessions in a store every worker process sees (files under var/; Redis when configured)."""
-    return FileStore(get_settings().var_dir / "sessions")
-
-
-def rate_limit_store() -> FileStore:
-    """Login throttling and rate limits, shared by every worker process."""
-    return FileStore(get_settings().var_dir / "rate-limits")
-
-
-async def current_actor(request: Request) -> Actor:
+async def current_actor(request: ASGIConnection) -> Actor:
     """The caller: an API token (``Authorization: Bearer``; then the session cookie is ignored), or
     the signed-in staff user, whose session from before "log out everywhere" is refused."""
     authorization = request.headers.get("authorization")
@@ -90,8 +125,7 @@ async def sign_in(request: Request, username: str, password: str) -> dict:
         await throttle.failed(username, client)
         raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
     await throttle.succeeded(username, client)
-    request.clear_session()  # a new session id: no fixation
-    request.set_session({"user_id": user["id"], "generation": user["session_generation"]})
+    start_new_session(request, {"user_id": user["id"], "generation": user["session_generation"]})
     return user
 
 
@@ -112,6 +146,32 @@ async def logout(request: Request, actor: Actor) -> dict:
 auth_router = Router(path="/api/v1/auth", route_handlers=[login, logout])
 
 
+_ACTOR = "hoinghi.actor"
+ID_LIMIT = 2 ** 31  # ids are 32-bit serials on PostgreSQL (and never reach that on SQLite)
+
+
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Every core route's declared access, checked before its parameters are even read: an
+    anonymous caller learns 401, never what a valid request would look like."""
+    for name, value in connection.path_params.items():
+        if isinstance(value, int) and not -ID_LIMIT <= value < ID_LIMIT:
+            raise NotFound("Không tìm thấy.")  # no row has such an id; the database would refuse even to look
+    access = handler.opt.get("access")
+    if access == "staff":
+        connection.scope.setdefault("state", {})[_ACTOR] = await current_actor(connection)
+    elif access == "attendee":
+        from web.plugin_routes import SESSION_PERSON_KEY
+
+        if not (connection.session or {}).get(SESSION_PERSON_KEY):
+            raise NotAuthorizedException("Hãy mở đường dẫn cá nhân đã được gửi cho đồng chí.")
+
+
+async def request_actor(request: Request) -> Actor:
+    """The ``actor`` dependency: the one :func:`access_guard` authenticated for this request."""
+    cached = request.scope.get("state", {}).get(_ACTOR)
+    return cached if cached is not None else await current_actor(request)
+
+
 def check_access_declarations(app) -> None:
     """Refuse to start when a route does not say who may call it (the OpenAPI pages excepted)."""
     for route in app.routes:
@@ -123,3 +183,14 @@ def check_access_declarations(app) -> None:
             declared = handler.opt.get("access") in ACCESS_LEVELS or "plugin" in handler.opt
             if not declared:
                 raise RuntimeError(f"route {route.path} must declare opt['access'] in {ACCESS_LEVELS}")
+            check_csrf_declaration(route.path, handler.opt)
+
+
+def check_csrf_declaration(path: str, opt: dict) -> None:
+    """``exclude_from_csrf`` is for routes no session can reach (their session cookie is dropped,
+    see web/security.py); a scanner device's route (``X-Device-Token``) must carry it."""
+    session_reached = opt.get("access") in ("staff", "attendee") or opt.get("unit_from") == "attendee_session"
+    if opt.get("exclude_from_csrf") and session_reached:
+        raise RuntimeError(f"route {path} is reached through a session, so it may not be marked exclude_from_csrf")
+    if opt.get("unit_from") == "device_token" and not opt.get("exclude_from_csrf"):
+        raise RuntimeError(f"route {path} is authenticated by a device token: mark it opt['exclude_from_csrf'] = True")

@@ -71,11 +71,54 @@ def domain_error(request: Request, error: DomainError) -> Response:
     return _answer(request, error.status, error.message, error.fields, **extra)
 
 
+_TYPES = {"int": "số nguyên", "float": "số", "str": "chuỗi ký tự", "bool": "true hoặc false", "object": "đối tượng JSON",
+          "array": "danh sách", "null": "null", "datetime": "ngày giờ", "date": "ngày", "time": "giờ", "bytes": "dữ liệu nhị phân"}
+_COMPARISONS = {">=": "lớn hơn hoặc bằng", "<=": "nhỏ hơn hoặc bằng", ">": "lớn hơn", "<": "nhỏ hơn"}
+
+
+def _kind(name: str) -> str:
+    return _TYPES.get(name, name)
+
+
+# msgspec's and Litestar's validation messages, in Vietnamese: (pattern, field from the match or
+# None for the reported key, message)
+_VALIDATION_MESSAGES = [
+    (r"Object missing required field `(?P<field>[^`]+)`", "Thiếu trường bắt buộc này."),
+    (r"Object contains unknown field `(?P<field>[^`]+)`", "Không có trường này; hãy bỏ nó đi."),
+    (r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`",
+     lambda m: f"Phải là {' hoặc '.join(_kind(part.strip()) for part in m['want'].split('|'))} (nhận được {_kind(m['got'])})."),
+    (r"Expected `(?P<what>\w+)` of length (?P<op>[<>]=?) (?P<n>\d+)",
+     lambda m: f"Độ dài phải {_COMPARISONS[m['op']]} {m['n']}."),
+    (r"Expected `(?P<what>\w+)` (?P<op>[<>]=?) (?P<n>\S+)", lambda m: f"Phải {_COMPARISONS[m['op']]} {m['n']}."),
+    (r"Invalid enum value (?P<value>.+)", lambda m: f"Giá trị {m['value']} không nằm trong các giá trị cho phép."),
+    (r"Invalid RFC3339 encoded datetime|Invalid ISO8601", "Ngày giờ không hợp lệ; dùng dạng 2030-03-12T08:00:00+07:00."),
+    (r"(Integer value out of range|Number out of range)", "Số quá lớn."),
+    (r"Missing required (?P<where>\w+) parameter '(?P<field>[^']+)'", "Thiếu tham số bắt buộc này."),
+    (r"JSON is malformed|malformed", "Nội dung JSON không đúng cú pháp."),
+]
+
+
+def vietnamese_field_error(message: str, key: str | None) -> tuple[str, str]:
+    """(field, Vietnamese message) for one validation message of msgspec or Litestar."""
+    import re
+
+    for pattern, text in _VALIDATION_MESSAGES:
+        match = re.search(pattern, message)
+        if match:
+            field = match.groupdict().get("field") or key or "body"
+            return field, text(match) if callable(text) else text
+    return key or "body", "Giá trị không hợp lệ."
+
+
 def validation_error(request: Request, error: ValidationException) -> Response:
     fields = {}
-    for item in error.extra or []:
-        if isinstance(item, dict):
-            fields[str(item.get("key") or "body")] = f"Giá trị không hợp lệ: {item.get('message', '')}".strip()
+    items = [item for item in (error.extra or []) if isinstance(item, dict)]
+    if not items and error.detail:  # e.g. "Missing required query parameter 'unit_id' for path …"
+        items = [{"message": error.detail}]
+    for item in items:
+        key = item.get("key")
+        field, message = vietnamese_field_error(str(item.get("message", "")), None if key in (None, "", "data") else str(key))
+        fields.setdefault(field, message)
     return _answer(request, 400, "Dữ liệu gửi lên không hợp lệ.", fields)
 
 
@@ -91,6 +134,14 @@ def http_error(request: Request, error: HTTPException) -> Response:
     return _answer(request, error.status_code, message, headers=error.headers)
 
 
+def out_of_range(request: Request, error: Exception) -> Response:
+    """A number no column can hold (SQLite's OverflowError, asyncpg's DataError): bad input."""
+    text = str(error)
+    if isinstance(error, OverflowError) or ("out of" in text and "range" in text):
+        return _answer(request, 400, "Dữ liệu gửi lên không hợp lệ: số quá lớn.")
+    return unexpected_error(request, error)
+
+
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Lỗi hệ thống; đã ghi nhận để khắc phục.")
@@ -100,5 +151,12 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    OverflowError: out_of_range,
     Exception: unexpected_error,
 }
+try:
+    from asyncpg.exceptions import DataError as _AsyncpgDataError
+
+    EXCEPTION_HANDLERS[_AsyncpgDataError] = out_of_range
+except ImportError:  # pragma: no cover - asyncpg is a dependency
+    pass

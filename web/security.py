@@ -8,7 +8,11 @@ page can forge neither:
 * routes marked ``opt={"exclude_from_csrf": True}``: authenticated only by a device, callback
   or feed token, and they ignore session cookies entirely;
 * requests carrying an ``Authorization`` header (API tokens): browsers never add one to a
-  cross-site form, and :func:`web.auth.current_actor` then ignores the session cookie.
+  cross-site form (and a cross-site script may not without a CORS preflight we never grant).
+
+Both kinds are also *unable* to use a session: :class:`IgnoreSessionCookie`, ahead of the
+session middleware, removes the session cookie from such requests, so a handler cannot be
+tricked into acting for whoever's browser sent them.
 """
 
 from __future__ import annotations
@@ -39,9 +43,43 @@ class CSRFUnlessTokenAuthenticated(CSRFMiddleware):
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and any(name == b"authorization" for name, _ in scope["headers"]):
+            # no session can be read on this request (IgnoreSessionCookie), so no CSRF to guard
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def token_authenticated(scope) -> bool:
+    """A request authenticated by a token, never by a session: it carries an Authorization
+    header, or its route is marked ``exclude_from_csrf``."""
+    handler = scope.get("route_handler")
+    if handler is not None and (handler.opt or {}).get("exclude_from_csrf"):
+        return True
+    return any(name == b"authorization" for name, _ in scope["headers"])
+
+
+class IgnoreSessionCookie:
+    """Drops the session cookie from token-authenticated requests before sessions are loaded."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and token_authenticated(scope):
+            scope["headers"] = [(name, _without_session_cookie(value) if name == b"cookie" else value)
+                                for name, value in scope["headers"]]
+        await self.app(scope, receive, send)
+
+
+def _without_session_cookie(header: bytes) -> bytes:
+    from web.auth import SESSION_COOKIE
+
+    kept = [part for part in header.split(b";") if part.strip().split(b"=", 1)[0] != SESSION_COOKIE.encode()]
+    return b";".join(kept)
+
+
+def ignore_session_cookie_middleware() -> DefineMiddleware:
+    return DefineMiddleware(IgnoreSessionCookie)
 
 
 def csrf_middleware() -> DefineMiddleware:
@@ -72,6 +110,8 @@ async def add_security_headers(message, scope) -> None:
     for name, value in SECURITY_HEADERS.items():
         if name not in headers:  # a route may tighten its own (materials add a sandbox)
             headers[name] = value
+    if get_settings().public_url.startswith("https://") and "Strict-Transport-Security" not in headers:
+        headers["Strict-Transport-Security"] = "max-age=31536000"  # served over https: browsers never fall back to http
 
 # Secrets that live in a URL by design (personal links before their redirect, calendar feeds,
 # delivery-receipt callbacks) never reach the access log.

@@ -79,21 +79,34 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def insecure_public_url_warning(public_url: str) -> str | None:
+    """The warning ``serve`` prints when people would reach the site over plain http from
+    another machine (camera, offline pages and secure cookies need HTTPS); None otherwise."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" or host in LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(".localhost"):
+        return None
+    return (f"Cảnh báo: địa chỉ công khai {public_url} dùng http thường. Camera quét mã, chế độ ngoại tuyến và "
+            "cookie an toàn cần HTTPS: đặt máy chủ sau một reverse proxy có chứng chỉ (README, mục Vận hành) và đặt "
+            "HOINGHI_PUBLIC_URL=https://…")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from urllib.parse import urlsplit
 
     from core.config import get_settings
 
     if args.no_worker:
         os.environ["HOINGHI_NO_WORKER"] = "1"
     settings = get_settings()
-    public = urlsplit(settings.public_url)
-    if public.scheme != "https" and public.hostname not in ("127.0.0.1", "localhost", "::1"):
-        print(f"Cảnh báo: địa chỉ công khai {settings.public_url} dùng http thường. Camera quét mã, chế độ ngoại tuyến và "
-              "cookie an toàn cần HTTPS: đặt máy chủ sau một reverse proxy có chứng chỉ (README, mục Vận hành) và đặt "
-              "HOINGHI_PUBLIC_URL=https://…", file=sys.stderr)
+    warning = insecure_public_url_warning(settings.public_url)
+    if warning:
+        print(warning, file=sys.stderr)
     uvicorn.run(
         "web.app:create_app",
         factory=True,

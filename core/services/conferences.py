@@ -275,7 +275,7 @@ async def add_speaker(
     """A speaker (a person of the system, or an external guest) on one session of the agenda."""
     conference = await _managed(actor, conference_id)
     if not await AgendaSession.exists().where((AgendaSession.id == session_id) & (AgendaSession.conference == conference_id)):
-        raise ValidationError("Phiên không thuộc hội nghị này.", field="session_id")
+        raise NotFound("Không tìm thấy phiên này trong hội nghị.")  # the session is in the path: unknown ids are 404
     if person_id is not None:
         person = await Person.select(Person.full_name, Person.position).where(Person.id == person_id).first()
         if person is None:

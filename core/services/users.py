@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core import clock
 from core.access import ROLES, Actor, require
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import RoleAssignment, StaffUser
@@ -68,7 +68,7 @@ async def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
     if not actor.system and not actor.paths_with("admin"):
-        raise NotFound("Không tìm thấy trang này.")
+        raise Forbidden("Chỉ quản trị viên mới tạo được tài khoản cán bộ.")
     async with transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict(f"Tên đăng nhập {username!r} đã tồn tại.", field="username")
@@ -105,8 +105,13 @@ async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> 
 
 
 async def revoke_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
+    """Take ``role`` on ``unit_id`` away (idempotent). Needs admin on that unit."""
+    if role not in ROLES:
+        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
     unit = await get_unit(unit_id)
     require(actor, "admin", unit["path"], what="đơn vị")
+    if not await StaffUser.exists().where(StaffUser.id == user_id):
+        raise NotFound("Không tìm thấy người dùng.")
     async with transaction():
         await RoleAssignment.delete().where(
             (RoleAssignment.user == user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)

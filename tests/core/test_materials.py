@@ -4,7 +4,7 @@ import zipfile
 import pytest
 
 from core.config import get_settings
-from core.errors import Forbidden, NotFound, ValidationError
+from core.errors import Forbidden, NotFound, TooLarge, ValidationError
 from core.services import conferences, materials
 from core.storage import LocalContentStore, sniff_mime
 from core.tables import AuditEntry
@@ -35,7 +35,7 @@ async def test_store_dedups_sniffs_and_enforces_the_limit_while_streaming(tmp_pa
     assert store.path_of(first.sha256).read_bytes() == PDF
     docx = await store.put_stream(chunks_of(docx_bytes()), max_bytes=10_000)
     assert docx.mime_type.endswith("wordprocessingml.document")
-    with pytest.raises(ValidationError, match="vượt quá"):
+    with pytest.raises(TooLarge, match="vượt quá"):
         await store.put_stream(chunks_of(b"x" * 5000), max_bytes=4096)
     leftovers = [p for p in (tmp_path / "content").iterdir() if p.name.startswith(".upload-")]
     assert leftovers == []

@@ -23,7 +23,7 @@ class ErrorBody(msgspec.Struct):
 
 
 ERROR_EXAMPLES = {
-    400: {"error": "Dữ liệu gửi lên không hợp lệ.", "fields": {"unit_id": "Giá trị không hợp lệ: Expected `int`, got `str`"}},
+    400: {"error": "Dữ liệu gửi lên không hợp lệ.", "fields": {"unit_id": "Phải là số nguyên (nhận được chuỗi ký tự)."}},
     403: {"error": "Bạn không có quyền quản lý hội nghị này.", "fields": {}},
     404: {"error": "Không tìm thấy hội nghị.", "fields": {}},
     409: {"error": "Hội nghị đã kết thúc hoặc đã huỷ; không sửa được nữa.", "fields": {}},
@@ -47,3 +47,22 @@ def answers(status: int, model: Any, example: Any, *, description: str = "Kết 
 def convert(value: Any, model: Any) -> Any:
     """A service's dict (or list of dicts) as the typed answer; keys the model lacks are dropped."""
     return msgspec.convert(value, model, from_attributes=False, strict=False)
+
+
+DOCUMENTED_ERRORS = (400, 401, 403, 404, 422)
+
+
+def document_error_shape(app) -> None:
+    """Every operation's error answers in /schema are :class:`ErrorBody`, as web/errors.py sends
+    them (Litestar would otherwise document its own ``{status_code, detail}`` for 400)."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not getattr(handler, "include_in_schema", False) or not hasattr(handler, "responses"):
+                continue
+            specs = dict(handler.responses or {})
+            for code in DOCUMENTED_ERRORS:
+                if code not in specs:
+                    specs[code] = ResponseSpec(data_container=ErrorBody, generate_examples=False, description="Lỗi",
+                                               examples=[Example(summary="Ví dụ", value=ERROR_EXAMPLES.get(
+                                                   code, {"error": "Vui lòng đăng nhập.", "fields": {}}))])
+            handler.responses = specs

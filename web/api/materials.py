@@ -15,8 +15,15 @@ from core.services import materials
 class MaterialsController(Controller):
     path = "/api/v1"
     opt = {"access": "staff"}
-    # the service enforces the configured size limit while streaming; this only caps the server
+    # the body is the file itself: Litestar's limit is the material limit (see sized()), so an
+    # oversize upload is refused with 413 from its Content-Length, or as soon as the stream passes
+    # the limit; the content store enforces the same limit again while writing
     request_max_body_size = None
+
+    @classmethod
+    def sized(cls, max_bytes: int) -> type["MaterialsController"]:
+        """This controller with Litestar's body limit set to ``max_bytes`` (the configured limit)."""
+        return type(cls.__name__, (cls,), {"request_max_body_size": max_bytes, "__module__": cls.__module__})
 
     @post("/conferences/{conference_id:int}/materials")
     async def upload(self, request: Request, actor: Actor, conference_id: int, title: str, kind: str, filename: str,
