@@ -276,6 +276,13 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
         "fixed", fixed=404, positions=ONCE, fill={"secret": lambda seed, place: "khong-dung"}),
 }
 
+# One module per area, so that the areas' entries are written and merged apart.
+from tests.web.generated.expectations_pages import PAGE_EXPECTATIONS  # noqa: E402
+from tests.web.generated.expectations_plugins import PLUGIN_EXPECTATIONS  # noqa: E402
+
+EXPECTATIONS.update(PAGE_EXPECTATIONS)
+EXPECTATIONS.update(PLUGIN_EXPECTATIONS)
+
 
 def expectation_for(endpoint) -> Expect:
     """The route's entry, or — for the tests that only need a well-formed call (CSRF, headers,
