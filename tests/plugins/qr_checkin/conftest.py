@@ -56,28 +56,7 @@ async def _venues(conference_id: int) -> list[dict]:
 
 @pytest.fixture
 async def world(db, plugins_toml) -> World:
-    from plugins.qr_checkin.services import forget_key_caches
-
-    forget_key_caches()
-    clock.set_now(NOW)
-    tree = await make_tree()
-    people = await make_people(tree["commune_a1"], 3, prefix="Đảng viên")
-    conference = await make_conference(tree)
-    conference = await conferences.publish_conference(SYSTEM, conference["id"])
-    hall, branch = await _venues(conference["id"])
-    hall_people = await make_people(tree["commune_a2"], 2, categories=("cadre",), prefix="Hội trường")
-    branch_people = await make_people(tree["commune_b1"], 2, categories=("cadre",), prefix="Tiên Du")
-    for person in hall_people:
-        await invitations.invite_person(SYSTEM, conference["id"], person["id"], venue_id=hall["id"])
-    for person in branch_people:
-        await invitations.invite_person(SYSTEM, conference["id"], person["id"], venue_id=branch["id"])
-    other = await conferences.create_conference(
-        SYSTEM, unit_id=tree["province"]["id"], title="Hội nghị khác", kind="periodic_briefing", format="in_person",
-        starts_at=local(2026, 3, 10, 8), ends_at=local(2026, 3, 10, 11), venues=[{"name": "Phòng họp", "address": ""}])
-    other = await conferences.publish_conference(SYSTEM, other["id"])
-    outsider = (await make_people(tree["commune_b1"], 1, categories=("guest",), prefix="Khách"))[0]
-    await invitations.invite_person(SYSTEM, other["id"], outsider["id"])
-    return World(tree, conference, other, hall, branch, people, hall_people, branch_people, outsider)
+    return await _build_world()
 
 
 async def device_key(*, conference_id: int | None = None, venue_id: int | None = None, label: str = "") -> str:
@@ -103,3 +82,103 @@ def served(db, tmp_path, plugins_toml):
 
 def scanner(base_url: str, key: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, headers={"X-Device-Token": key}, timeout=20)
+
+
+@dataclasses.dataclass
+class Prepared:
+    """A database of our own for sync (browser) tests: ``run(fn)`` runs ``await fn()`` with the
+    engine bound; ``serve()`` serves the app over it."""
+
+    env: dict
+    engine_factory: object
+
+    def run(self, fn):
+        import asyncio
+
+        from core.db import bind_engine, close_engine
+
+        async def body():
+            engine = await self.engine_factory()
+            bind_engine(engine)
+            try:
+                return await fn()
+            finally:
+                await close_engine(engine)
+
+        # in a thread of its own: Playwright's sync API keeps an event loop on the main thread
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, body()).result()
+
+    def serve(self, *, now: dt.datetime = NOW, extra_env: dict | None = None, workers: int = 1):
+        return running_server({**self.env, "HOINGHI_NOW": now.isoformat(), **(extra_env or {})}, cwd=str(PROJECT_ROOT),
+                              workers=workers)
+
+
+@pytest.fixture
+def prepared(template_database, tmp_path, plugins_toml):
+    import asyncio
+    import shutil
+
+    from tests.conftest import _admin_async, _with_database, DATABASE_URL, _counter
+
+    env = {"HOINGHI_PLUGINS_TOML": str(plugins_toml), "HOINGHI_NO_WORKER": "1"}
+    name = None
+    if template_database["kind"] == "postgres":
+        from piccolo.engine.postgres import PostgresEngine
+
+        name = f"hoinghi_qr_{next(_counter)}_{id(tmp_path) % 100000}"
+        asyncio.run(_admin_async(f'CREATE DATABASE "{name}" TEMPLATE "{template_database["name"]}"'))
+        dsn = _with_database(DATABASE_URL, name)
+        env["DATABASE_URL"] = dsn
+
+        async def factory():
+            engine = PostgresEngine(config={"dsn": dsn})
+            await engine.start_connection_pool(min_size=1, max_size=2)
+            return engine
+    else:
+        from core.db import EmbeddedSQLiteEngine
+
+        var_dir = tmp_path / "prepared-var"
+        var_dir.mkdir()
+        shutil.copyfile(template_database["path"], var_dir / "hoinghi.sqlite")
+        env.update({"HOINGHI_VAR_DIR": str(var_dir), "DATABASE_URL": ""})
+
+        async def factory():
+            return EmbeddedSQLiteEngine(path=str(var_dir / "hoinghi.sqlite"))
+    try:
+        yield Prepared(env, factory)
+    finally:
+        if name:
+            asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def build_world() -> World:
+    """The ``world`` fixture's data, for sync tests (call through ``prepared.run``)."""
+    return await _build_world()
+
+
+async def _build_world() -> World:
+    from plugins.qr_checkin.services import forget_key_caches
+
+    forget_key_caches()
+    clock.set_now(NOW)
+    tree = await make_tree()
+    people = await make_people(tree["commune_a1"], 3, prefix="Đảng viên")
+    conference = await make_conference(tree)
+    conference = await conferences.publish_conference(SYSTEM, conference["id"])
+    hall, branch = await _venues(conference["id"])
+    hall_people = await make_people(tree["commune_a2"], 2, categories=("cadre",), prefix="Hội trường")
+    branch_people = await make_people(tree["commune_b1"], 2, categories=("cadre",), prefix="Tiên Du")
+    for person in hall_people:
+        await invitations.invite_person(SYSTEM, conference["id"], person["id"], venue_id=hall["id"])
+    for person in branch_people:
+        await invitations.invite_person(SYSTEM, conference["id"], person["id"], venue_id=branch["id"])
+    other = await conferences.create_conference(
+        SYSTEM, unit_id=tree["province"]["id"], title="Hội nghị khác", kind="periodic_briefing", format="in_person",
+        starts_at=local(2026, 3, 10, 8), ends_at=local(2026, 3, 10, 11), venues=[{"name": "Phòng họp", "address": ""}])
+    other = await conferences.publish_conference(SYSTEM, other["id"])
+    outsider = (await make_people(tree["commune_b1"], 1, categories=("guest",), prefix="Khách"))[0]
+    await invitations.invite_person(SYSTEM, other["id"], outsider["id"])
+    return World(tree, conference, other, hall, branch, people, hall_people, branch_people, outsider)
