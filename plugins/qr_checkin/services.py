@@ -19,7 +19,7 @@ from core.access import Actor, Grant, conference_scope
 from core.db import bulk_insert, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit, rollcall, tokens
-from core.tables import Conference, Invitation, StaffUser, Venue
+from core.tables import Attendance, Conference, Invitation, StaffUser, Venue
 from plugins.qr_checkin import credentials as creds
 from plugins.qr_checkin.tables import QrCredential, QrScan, QrSigningKey
 
@@ -418,12 +418,16 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
         expected = await Venue.select(Venue.name).where(Venue.id == row["venue"]).first()
         answer["expected_venue"] = expected["name"] if expected else None
     if status is None:
+        before = None
+        if device_time is not None:  # a queued scan may replace a later record (earliest wins): know which
+            before = await Attendance.select(Attendance.recorded_at).where(
+                (Attendance.conference == conference_id) & (Attendance.person == row["person"])).first()
         result = await rollcall.record_attendance(device.actor(), conference_id=conference_id, person_id=row["person"],
                                                   method="staff_scan", venue_id=venue_id or row["venue"], at=at)
         record = result["record"]
         recorded_at = record["recorded_at"]
         # a queued scan earlier than the stored record replaced it (earliest wins): it is this scan's record
-        mine = result["created"] or (device_time is not None and abs((recorded_at - at).total_seconds()) < 0.001)
+        mine = result["created"] or (before is not None and before["recorded_at"] > at and recorded_at == at)
         status = "checked_in" if mine else "already_checked_in"
         answer.update(status=status, at=recorded_at.isoformat(), record_status=record["status"])
         if not mine:
