@@ -74,6 +74,7 @@ async function measureOffset() {
   if (!response.ok) throw new Error(String(response.status));
   const info = await response.json();
   state.offset = Date.parse(info.server_time) - Math.round((sent + received) / 2);
+  localStorage.setItem(`${KEY_STORE}.offset`, String(state.offset));  // a reload while offline keeps it
   return info;
 }
 
@@ -337,6 +338,7 @@ async function start() {
     $("qr-device").textContent = `${info.device.label} · ${info.venue ? info.venue.name : T.whole_conference}`;
     if (state.db) await downloadRoster();
   } catch (error) {
+    state.offset = Number(localStorage.getItem(`${KEY_STORE}.offset`) || 0);
     $("qr-device").textContent = T.offline_start;
     if (state.db) await loadRoster();
   }
@@ -345,7 +347,7 @@ async function start() {
   setInterval(flush, RETRY_MS);
   window.addEventListener("online", flush);
   if (secure() && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register(`/qr_checkin/conferences/${CONFERENCE}/sw.js`).catch(() => {});
+    navigator.serviceWorker.register(`/qr_checkin/conferences/${CONFERENCE}/sw.js?page=scanner`).catch(() => {});
   }
   startCamera();
   root.dataset.ready = "true";

@@ -5,8 +5,11 @@ const CACHE = "qr_checkin-v1";
 const STATIC = ["/static/qr_checkin/scanner.js", "/static/qr_checkin/scanner.css", "/static/qr_checkin/vendor/jsQR-1.4.0.js",
   "/static/qr_checkin/vendor/noble-ed25519-2.3.0.js", "/static/qr_checkin/badges.js", "/static/css/app.css", "/static/js/app.js", "/static/vendor/htmx-2.0.11.min.js"];
 
+// the page this worker keeps, relative to its scope: sw.js?page=scanner or sw.js?page=badges
+const PAGE = new URL(self.registration.scope).pathname + (new URL(location.href).searchParams.get("page") || "");
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(STATIC)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([...STATIC, PAGE])).then(() => self.skipWaiting()));
 });
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener("fetch", (event) => {
@@ -18,5 +21,5 @@ self.addEventListener("fetch", (event) => {
       caches.open(CACHE).then((cache) => cache.put(event.request, copy));
     }
     return response;
-  }).catch(() => caches.match(event.request).then((hit) => hit || Response.error())));
+  }).catch(() => caches.match(event.request, { ignoreSearch: true }).then((hit) => hit || Response.error())));
 });

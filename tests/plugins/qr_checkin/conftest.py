@@ -4,6 +4,7 @@ test's own database by a real ``hoinghi serve``."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -111,9 +112,11 @@ class Prepared:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, body()).result()
 
-    def serve(self, *, now: dt.datetime = NOW, extra_env: dict | None = None, workers: int = 1):
-        return running_server({**self.env, "HOINGHI_NOW": now.isoformat(), **(extra_env or {})}, cwd=str(PROJECT_ROOT),
-                              workers=workers)
+    def serve(self, *, now: dt.datetime | None = NOW, extra_env: dict | None = None, workers: int = 1, port: int | None = None):
+        env = {**self.env, **({"HOINGHI_NOW": now.isoformat()} if now else {}), **(extra_env or {})}
+        if port is not None:
+            return server_on_port(env, port)
+        return running_server(env, cwd=str(PROJECT_ROOT), workers=workers)
 
 
 @pytest.fixture
@@ -154,19 +157,20 @@ def prepared(template_database, tmp_path, plugins_toml):
             asyncio.run(_admin_async(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def build_world() -> World:
+async def build_world(*, start: dt.datetime | None = None) -> World:
     """The ``world`` fixture's data, for sync tests (call through ``prepared.run``)."""
-    return await _build_world()
+    return await _build_world(start=start)
 
 
-async def _build_world() -> World:
+async def _build_world(*, start: dt.datetime | None = None) -> World:
+    """With ``start``, the conference starts then and the clock is left running (real time)."""
     from plugins.qr_checkin.services import forget_key_caches
 
     forget_key_caches()
-    clock.set_now(NOW)
+    clock.set_now(None if start else NOW)
     tree = await make_tree()
     people = await make_people(tree["commune_a1"], 3, prefix="Đảng viên")
-    conference = await make_conference(tree)
+    conference = await make_conference(tree, start=start)
     conference = await conferences.publish_conference(SYSTEM, conference["id"])
     hall, branch = await _venues(conference["id"])
     hall_people = await make_people(tree["commune_a2"], 2, categories=("cadre",), prefix="Hội trường")
@@ -182,3 +186,23 @@ async def _build_world() -> World:
     outsider = (await make_people(tree["commune_b1"], 1, categories=("guest",), prefix="Khách"))[0]
     await invitations.invite_person(SYSTEM, other["id"], outsider["id"])
     return World(tree, conference, other, hall, branch, people, hall_people, branch_people, outsider)
+
+
+@contextlib.contextmanager
+def server_on_port(env: dict, port: int):
+    """A ``hoinghi serve`` on a given port (the offline test restarts the server at the same origin)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import _stop, _wait_until_up
+
+    process = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                               env={**os.environ, **env}, cwd=str(PROJECT_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(process, base_url)
+        yield base_url
+    finally:
+        _stop(process)
