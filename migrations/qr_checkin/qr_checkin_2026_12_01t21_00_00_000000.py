@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-01T21:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "qr_checkin tables"
+DESCRIPTION = "qr_checkin tables"  # signing keys, credentials, scans, badge sheets, conference settings
 
 
 def _params(**extra):
@@ -46,7 +46,13 @@ TABLES = {
         ("device_time", Timestamptz, _params(null=True, default=None)),
         ("offset_ms", Integer, _params(null=True, default=None)),
         ("queued", Boolean, _params(default=False)),
+        ("client", Varchar, _params(length=64, null=True, default=None, index=True)),
+        ("flagged", Boolean, _params(default=False)),
         ("answer", JSON, _params(default="{}")),
+    ],
+    ("QrConferenceSetting", "qr_checkin_conference_setting"): [
+        ("conference", Integer, _params(default=0, unique=True)),
+        ("staff_scans_only", Boolean, _params(default=False)),
     ],
     ("QrBadgeSheet", "qr_checkin_badge_sheet"): [
         ("conference", Integer, _params(default=0, index=True)),

@@ -53,7 +53,16 @@ class QrScan(Table, tablename="qr_checkin_scan"):
     device_time = Timestamptz(null=True, default=None)
     offset_ms = Integer(null=True, default=None)
     queued = Boolean(default=False)
+    client = Varchar(length=64, null=True, default=None, index=True)  # self scans: hash of the browser session's device id
+    flagged = Boolean(default=False)  # a self scan from a device that already checked in someone else
     answer = JSON(default="{}")
+
+
+class QrConferenceSetting(Table, tablename="qr_checkin_conference_setting"):
+    """Per-conference choices: ``staff_scans_only`` turns self check-in off."""
+
+    conference = Integer(unique=True)
+    staff_scans_only = Boolean(default=False)
 
 
 class QrBadgeSheet(Table, tablename="qr_checkin_badge_sheet"):
