@@ -203,3 +203,8 @@ async def reminder_campaign_100k() -> dict:
 
 ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audience_of_100k_invitations, event_fan_out_100k,
        job_throughput, reminder_campaign_100k]
+
+# plugin benchmarks live in their own modules
+from bench import qr_cases  # noqa: E402
+
+ALL += qr_cases.ALL

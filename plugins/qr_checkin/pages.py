@@ -131,7 +131,7 @@ async def sheet_page(request: Request, actor: Actor, conference_id: int, sheet_i
                     context={"sheet": sheet, "conference_id": conference_id})
 
 
-@get("/qr_checkin/conferences/{conference_id:int}/badges/{sheet_id:int}/{part:int}.html",
+@get("/qr_checkin/conferences/{conference_id:int}/badges/{sheet_id:int}/parts/{part:int}",
      opt={"plugin": PLUGIN, "unit_from": "conference_id"}, include_in_schema=False)
 async def sheet_file(actor: Actor, conference_id: int, sheet_id: int, part: int) -> Response:
     sheet = await badges.sheet_status(actor, conference_id=conference_id, sheet_id=sheet_id)

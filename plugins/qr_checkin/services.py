@@ -141,8 +141,14 @@ async def _private_for(key_id: int):
     return _unwrap(key_id, row["private_key"]) if row else None
 
 
-async def _render(row: dict) -> dict:
-    private = await _private_for(row["key_id"])
+async def _render(row: dict, keys: dict | None = None) -> dict:
+    """The credential's text and short code; ``keys`` caches private keys across many rows."""
+    if keys is None:
+        private = await _private_for(row["key_id"])
+    else:
+        if row["key_id"] not in keys:
+            keys[row["key_id"]] = await _private_for(row["key_id"])
+        private = keys[row["key_id"]]
     text = None
     if private is not None:
         text = creds.sign(private, creds.Payload(row["conference"], row["invitation"], row["generation"], row["key_id"]))
@@ -200,7 +206,8 @@ async def _issue_one(conference_id: int, invitation_id: int, person_id: int) -> 
 
 async def credentials_for(conference_id: int, *, venue_id: int | None = None) -> list[dict]:
     """Rendered credentials (text and short code) of a conference's active invitations."""
-    return [await _render(row) for row in await ensure_credentials(conference_id, venue_id=venue_id)]
+    keys: dict = {}
+    return [await _render(row, keys) for row in await ensure_credentials(conference_id, venue_id=venue_id)]
 
 
 async def credential_for_person(conference_id: int, person_id: int) -> dict | None:
@@ -479,13 +486,14 @@ async def roster(device: Device) -> dict:
                               Invitation.person.unit.name.as_alias("unit_name")).where(
         (Invitation.conference == device.conference_id) & (Invitation.status == "active"))
     entries = []
+    keys: dict = {}
     for invitation in await query:
         row = live.get(invitation["id"])
         if row is None:
             continue
         if device.venue_id is not None and invitation["venue"] not in (None, device.venue_id):
             continue
-        rendered = await _render(row)
+        rendered = await _render(row, keys)
         entries.append({"h": creds.credential_hash(rendered["credential"]),
                         "s": creds.short_hash(device.conference_id, rendered["short_code"]),
                         "name": invitation["full_name"], "unit": invitation["unit_name"]})
