@@ -335,6 +335,7 @@ async function start() {
   } catch (error) { state.db = null; }
   try {
     const info = await measureOffset();
+    $("qr-conference").textContent = info.conference.title;  // the page itself names nothing: only the key does
     $("qr-device").textContent = `${info.device.label} · ${info.venue ? info.venue.name : T.whole_conference}`;
     if (state.db) await downloadRoster();
   } catch (error) {
