@@ -69,8 +69,9 @@ def test_the_camera_decodes_a_badge_and_the_roll_call_records_it(prepared, tmp_p
             raise
         assert "Cổng A" in page.locator("#qr-result").inner_text()
 
-        # a keyboard wedge (or a person) types the short code and Enter
-        page.evaluate("document.getElementById('qr-result').hidden = true")
+        # a keyboard wedge (or a person) types the short code and Enter (the camera put away first)
+        page.evaluate("() => { document.getElementById('qr-video').srcObject.getTracks().forEach((t) => t.stop()); "
+                      "document.getElementById('qr-result').hidden = true; }")
         page.fill("#qr-input", typed["short_code"].lower())
         page.press("#qr-input", "Enter")
         page.wait_for_selector(f"#qr-result[data-status=checked_in]:has-text('{world.people[1]['full_name']}')", timeout=20000)
