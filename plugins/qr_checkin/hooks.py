@@ -85,3 +85,12 @@ def conference_deleted(conference_id):
     from plugins.qr_checkin.services import forget
 
     return forget(conference_id)
+
+
+@hookimpl
+def demo_data(progress):
+    """``hoinghi demo``: the plugin on at the root unit, so the demo shows it everywhere."""
+    from core.demo import switch_on_at_root
+
+    progress("Plugin qr_checkin: bật cho toàn bộ đơn vị mẫu…")
+    return switch_on_at_root("qr_checkin")
