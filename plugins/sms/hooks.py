@@ -19,10 +19,10 @@ def piccolo_apps():
 
 @hookimpl
 def notification_channels():
-    from plugins.sms.channel import SmsChannel, settings_values
+    from plugins.sms.channel import SmsChannel, configured, settings_values
 
     values = settings_values()
-    if values.get("backend") != "http" or not values.get("url"):
+    if not configured(values):
         return []  # not configured on this deployment: no channel to offer
     return [SmsChannel(values=values)]
 
