@@ -186,12 +186,15 @@ async def _settle_segment(provider_id: str, delivered: bool, reason: str) -> boo
     has that id yet."""
     from plugins.sms.tables import SmsSegment
 
-    updated = await SmsSegment.update({SmsSegment.status: "delivered" if delivered else "failed", SmsSegment.error: reason[:1000]}).where(
-        (SmsSegment.provider_id == provider_id) & SmsSegment.status.is_in(["pending", "submitted"])).returning(SmsSegment.message_id)
-    if not updated:
-        return await SmsSegment.exists().where(SmsSegment.provider_id == provider_id)  # a repeated receipt
-    await settle_message(updated[0]["message_id"])
-    return True
+    for _ in range(2):  # once more when its submit_sm_resp was recorded between our two looks
+        updated = await SmsSegment.update({SmsSegment.status: "delivered" if delivered else "failed", SmsSegment.error: reason[:1000]}).where(
+            (SmsSegment.provider_id == provider_id) & SmsSegment.status.is_in(["pending", "submitted"])).returning(SmsSegment.message_id)
+        if updated:
+            await settle_message(updated[0]["message_id"])
+            return True
+        if await SmsSegment.exists().where((SmsSegment.provider_id == provider_id) & SmsSegment.status.is_in(["delivered", "failed"])):
+            return True  # a repeated receipt: the SMSC sends again what it did not see acknowledged
+    return False
 
 
 async def settle_message(message_id: int) -> str:

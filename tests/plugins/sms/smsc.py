@@ -31,6 +31,7 @@ class Smsc:
         self.planned: collections.deque[str] = collections.deque()
         self.binds = 0
         self.receipts_sent = 0
+        self.receipt_errors: list[str] = []
         self._drop_at: int | None = None
         self._dead_sessions: set[str] = set()
         self._sessions: dict[str, smpp34.Esme] = {}
@@ -97,8 +98,8 @@ class Smsc:
         try:
             await esme.deliver_sm(event.source_addr, text.encode(), source_addr=event.destination_addr, esm_class=0x04)
             self.receipts_sent += 1
-        except Exception:
-            pass
+        except Exception as error:
+            self.receipt_errors.append(repr(error))
 
     async def _serve(self, server) -> None:
         while True:
