@@ -494,9 +494,15 @@ async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel:
     cost = getattr(found, "cost_per_message", 0.0) or 0.0
     result = {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
     # a channel may count better than per message (SMS: segments, and what dropping diacritics saves)
-    if hasattr(found, "preview_figures"):
-        result["channel_figures"] = await found.preview_figures(body=body, recipients=count, unit_path=scope.unit_path)
-        result["estimated_cost"] = result["channel_figures"].get("sent", {}).get("cost", result["estimated_cost"])
+    hooks = await host.hooks_for_path(scope.unit_path)
+    message = {"unit_path": scope.unit_path, "unit_id": conference["unit"], "kind": kind, "subject": subject, "body": body}
+    for figures in hooks.channel_preview(channel=channel, message=message, recipients=count):
+        if inspect.isawaitable(figures):
+            figures = await figures
+        if figures:
+            result["channel_figures"] = figures
+            result["estimated_cost"] = figures.get("cost", result["estimated_cost"])
+            break
     return result
 
 

@@ -143,6 +143,7 @@ class SmsChannel:
             reference=f"hoinghi-{message['id']}", callback_url=receipt_url(self.values, message.get("unit_id"), message["id"]))
 
     async def preview_figures(self, *, body: str, recipients: int, unit_path: str) -> dict:
+        # the channel_preview hook (plugins/sms/hooks.py) hands the campaign preview to this
         """Segments and cost of ``body`` sent to ``recipients``, and what dropping diacritics saves."""
         options = await unit_options(unit_path, self.values.get("sender_id") or "")
         return encoding.campaign_preview(body, recipients=recipients, cost_per_segment=self.cost_per_message,
