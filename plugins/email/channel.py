@@ -87,6 +87,10 @@ class _Pacer:
 _pacers: dict[tuple, _Pacer] = {}
 
 
+class _Later(Exception):
+    """Nothing was accepted and the server may take it later: retried with backoff."""
+
+
 @dataclasses.dataclass
 class EmailChannel:
     """Channel ``email``: email addresses, attachments; no receipts."""
@@ -145,6 +149,45 @@ class EmailChannel:
                                 filename=attachment.get("filename") or "attachment", params=params)
         return mail
 
+    async def _deliver(self, mail: EmailMessage, options: dict) -> str:
+        """One SMTP session. Before DATA nothing can have been accepted, so a failure there is
+        transient (:class:`_Later`) or permanent; after it, the answer decides or it is uncertain."""
+        import aiosmtplib
+
+        credentials = (options.pop("username", None), options.pop("password", None))
+        smtp = aiosmtplib.SMTP(**options)
+        try:
+            try:
+                await smtp.connect()
+                if credentials[0]:
+                    await smtp.login(*credentials)
+            except aiosmtplib.SMTPAuthenticationError as error:
+                raise SendError(f"Máy chủ thư không chấp nhận tài khoản ({error.code})") from None
+            except aiosmtplib.SMTPResponseException as error:
+                if 400 <= error.code < 500:
+                    raise _Later(f"Máy chủ thư tạm thời không nhận thư ({error.code})") from None
+                raise SendError(f"Máy chủ thư từ chối kết nối ({error.code}: {_redact(error.message, self.secrets)[:200]})") from None
+            except (aiosmtplib.SMTPException, OSError) as error:
+                raise _Later(f"Không kết nối được máy chủ thư ({type(error).__name__})") from None
+            try:
+                await smtp.send_message(mail)
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                refusal = next(iter(error.recipients), None)
+                if refusal is not None and 400 <= refusal.code < 500:
+                    raise _Later(f"Máy chủ thư tạm thời không nhận người nhận ({refusal.code})") from None
+                raise SendError(f"Máy chủ thư từ chối địa chỉ nhận ({refusal.code if refusal else '?'}: "
+                                f"{_redact(refusal.message if refusal else '', self.secrets)[:200]})") from None
+            except aiosmtplib.SMTPResponseException as error:
+                if 400 <= error.code < 500:
+                    raise _Later(f"Máy chủ thư tạm thời không nhận thư ({error.code})") from None
+                raise SendError(f"Máy chủ thư từ chối thư ({error.code}: {_redact(error.message, self.secrets)[:200]})") from None
+            except (aiosmtplib.SMTPException, OSError) as error:
+                raise UncertainSendError(f"Mất kết nối máy chủ thư khi đang gửi ({type(error).__name__}): "
+                                         "chưa rõ thư đã được nhận hay chưa") from None
+            return mail["Message-ID"].strip().strip("<>")
+        finally:
+            smtp.close()
+
     def _smtp_options(self) -> dict:
         values = self.values
         security = (values.get("smtp_security") or "starttls").lower()
@@ -162,8 +205,6 @@ class EmailChannel:
         return options
 
     async def send(self, message: dict, attachments: list[dict]) -> str | None:
-        import aiosmtplib
-
         mail = await self.build(message, attachments)
         options = self._smtp_options()
         key = (options["hostname"], options["port"])
@@ -173,27 +214,9 @@ class EmailChannel:
         for attempt in range(1, attempts + 1):
             await pacer.wait()
             try:
-                await aiosmtplib.send(mail, **options)
-                return mail["Message-ID"].strip("<>")
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                refusal = next(iter(error.recipients), None)
-                if refusal is not None and 400 <= refusal.code < 500:
-                    reason = f"Máy chủ thư tạm thời không nhận người nhận ({refusal.code})"
-                else:
-                    raise SendError(f"Máy chủ thư từ chối địa chỉ nhận ({refusal.code if refusal else '?'}: "
-                                    f"{_redact(refusal.message if refusal else '', self.secrets)[:200]})") from None
-            except aiosmtplib.SMTPAuthenticationError as error:
-                raise SendError(f"Máy chủ thư không chấp nhận tài khoản ({error.code})") from None
-            except aiosmtplib.SMTPResponseException as error:
-                if 400 <= error.code < 500:
-                    reason = f"Máy chủ thư tạm thời không nhận thư ({error.code})"
-                else:
-                    raise SendError(f"Máy chủ thư từ chối thư ({error.code}: {_redact(error.message, self.secrets)[:200]})") from None
-            except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, ConnectionRefusedError) as error:
-                reason = f"Không kết nối được máy chủ thư ({type(error).__name__})"
-            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPReadTimeoutError, aiosmtplib.SMTPTimeoutError) as error:
-                raise UncertainSendError(f"Mất kết nối máy chủ thư khi đang gửi ({type(error).__name__}): "
-                                         "chưa rõ thư đã được nhận hay chưa") from None
+                return await self._deliver(mail, dict(options))
+            except _Later as later:
+                reason = str(later)
             if attempt < attempts:
                 await asyncio.sleep(min(int(self.values.get("retry_base_ms") or 1000) / 1000 * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
         raise TransientSendError(f"{reason} (đã thử {attempts} lần, sẽ gửi lại sau)",
