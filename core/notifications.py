@@ -403,8 +403,14 @@ async def _send(host, message: dict, channel: Channel) -> dict:
             if inspect.isawaitable(result):  # a plugin that reads the database returns a coroutine
                 result = await result
             attachments.extend(result or [])
+    from core.jobs import _fault
+
+    # crash-test points (HOINGHI_FAULT="message_claimed:sms@3"): inside the send window before
+    # and after the call, and outside it once the result is recorded
+    _fault("message_claimed", channel.name)
     try:
         provider_id = await channel.send(message, attachments)
+        _fault("message_unrecorded", channel.name)
     except TransientSendError as error:
         await _requeue(message, error)
     except UncertainSendError as error:
@@ -415,6 +421,7 @@ async def _send(host, message: dict, channel: Channel) -> dict:
     else:
         await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
             Message.id == message["id"])
+        _fault("message_recorded", channel.name)
     return await Message.select().where(Message.id == message["id"]).first()
 
 
