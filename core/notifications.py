@@ -314,6 +314,9 @@ async def queue_conference_messages(
     send_after = now if urgent else next_allowed(now, conference["timezone"], quiet)
     counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
     quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
+    if all(left == 0 for left in quota_left.values()):
+        raise Conflict(f"Đơn vị đã dùng hết hạn mức tin nhắn tháng này ({', '.join(c.label for c in usable)}): không tin nào được "
+                       "xếp hàng. Nâng hạn mức trong Thiết lập thông báo hoặc chờ sang tháng sau.")
     templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
     shared = {**await _conference_context(conference), "text": text}
     last_person = 0
@@ -445,10 +448,17 @@ async def send_due(host, *, limit: int = 500) -> int:
     available = channels(host)
     due = await Message.select().where((Message.status == "queued") & (Message.send_after <= clock.now())).order_by(
         Message.id).limit(limit)
+    enabled: dict[int, set[str]] = {}
     for message in due:
         channel = available.get(message["channel"])
         if channel is None and message["channel"] == "console":
             channel = ConsoleChannel()  # queued for a unit restricted to the console (the demo)
+        if channel is not None and channel.plugin is not None and message["unit_id"] is not None:
+            # the unit may have switched the channel's plugin off since the message was queued
+            if message["unit_id"] not in enabled:
+                enabled[message["unit_id"]] = await host.enabled_for_path((await get_unit(message["unit_id"]))["path"])
+            if channel.plugin not in enabled[message["unit_id"]]:
+                channel = None
         if channel is None:
             await Message.update({Message.status: "failed", Message.error: "kênh không còn được bật"}).where(Message.id == message["id"])
             continue
