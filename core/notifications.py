@@ -10,6 +10,7 @@ Sending: rows are queued (one per recipient and idempotency key), then a job mar
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import inspect
@@ -449,6 +450,13 @@ async def send_due(host, *, limit: int = 500) -> int:
     due = await Message.select().where((Message.status == "queued") & (Message.send_after <= clock.now())).order_by(
         Message.id).limit(limit)
     enabled: dict[int, set[str]] = {}
+    gates: dict[str, asyncio.Semaphore] = {}
+    sending: list = []
+
+    async def send_in_gate(message: dict, channel: Channel) -> None:
+        async with gates[channel.name]:
+            await _send(host, message, channel)
+
     for message in due:
         channel = available.get(message["channel"])
         if channel is None and message["channel"] == "console":
@@ -462,7 +470,13 @@ async def send_due(host, *, limit: int = 500) -> int:
         if channel is None:
             await Message.update({Message.status: "failed", Message.error: "kênh không còn được bật"}).where(Message.id == message["id"])
             continue
-        await _send(host, message, channel)
+        # a channel may take several messages at once (``concurrency``: an SMPP window, a pool of
+        # HTTP connections); its own pacing keeps the rate
+        if channel.name not in gates:
+            gates[channel.name] = asyncio.Semaphore(max(int(getattr(channel, "concurrency", 1) or 1), 1))
+        sending.append(asyncio.ensure_future(send_in_gate(message, channel)))
+    if sending:
+        await asyncio.gather(*sending)
     return len(due)
 
 

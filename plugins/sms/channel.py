@@ -124,6 +124,13 @@ class SmsChannel:
     plugin: str | None = PLUGIN
 
     @property
+    def concurrency(self) -> int:
+        """Messages the core may send at once through this channel: the SMPP window, or the
+        HTTP backend's ``concurrency``; pacing still holds the rate."""
+        key = "smpp_window" if self.values.get("backend") == "smpp" else "concurrency"
+        return max(int(self.values.get(key) or 1), 1)
+
+    @property
     def cost_per_message(self) -> float:
         return float(self.values.get("cost_per_segment") or 0)
 

@@ -43,6 +43,8 @@ SCHEMA: dict[str, dict] = {
     "api_secret": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": "Mật khẩu API"},
     "sender_id": {"scope": "deployment", "type": "str", "default": "", "label": "Tên thương hiệu mặc định"},
     "rate_per_second": {"scope": "deployment", "type": "int", "default": 20, "label": "Số tin tối đa mỗi giây"},
+    "concurrency": {"scope": "deployment", "type": "int", "default": 8,
+                    "label": "Số yêu cầu gửi tin cùng lúc tới cổng HTTP (tốc độ vẫn giữ theo số tin mỗi giây)"},
     "retry_attempts": {"scope": "deployment", "type": "int", "default": 3, "label": "Số lần thử khi cổng tạm thời lỗi"},
     "retry_base_ms": {"scope": "deployment", "type": "int", "default": 500, "label": "Thời gian chờ thử lại đầu tiên (ms)"},
     "requeue_seconds": {"scope": "deployment", "type": "int", "default": 300,

@@ -53,7 +53,7 @@ def _per_phone(gateway) -> dict[str, int]:
 @pytest.mark.timeout(240)
 async def test_a_crash_between_messages_resumes_with_exactly_one_each(db, gateway, configure_sms, tmp_path):
     tree = await make_tree()
-    host = configure_sms(esms(gateway))
+    host = configure_sms(esms(gateway, concurrency=1))  # one at a time: the fault points fall on known messages
     await _campaign(tree, host)
     now = clock.now()
     crashed = run_cli("worker", "--once", env=_worker_env(db, tmp_path, now, "message_recorded:sms@3"), check=False)
@@ -71,7 +71,7 @@ async def test_a_crash_between_messages_resumes_with_exactly_one_each(db, gatewa
 @pytest.mark.timeout(240)
 async def test_a_crash_inside_the_send_window_never_resends_and_receipts_settle_it(db, gateway, configure_sms, tmp_path):
     tree = await make_tree()
-    host = configure_sms(esms(gateway))
+    host = configure_sms(esms(gateway, concurrency=1))  # one at a time: the fault points fall on known messages
     await _campaign(tree, host)
     now = clock.now()
     # the gateway took the 4th message, the worker died before recording it
@@ -100,7 +100,7 @@ async def test_a_crash_inside_the_send_window_never_resends_and_receipts_settle_
 @pytest.mark.timeout(240)
 async def test_a_crash_before_the_call_leaves_unknown_and_sends_nothing_twice(db, gateway, configure_sms, tmp_path):
     tree = await make_tree()
-    host = configure_sms(esms(gateway))
+    host = configure_sms(esms(gateway, concurrency=1))  # one at a time: the fault points fall on known messages
     await _campaign(tree, host)
     now = clock.now()
     crashed = run_cli("worker", "--once", env=_worker_env(db, tmp_path, now, "message_claimed:sms@2"), check=False)
