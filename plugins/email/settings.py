@@ -11,31 +11,36 @@ from typing import Any
 
 from core.config import get_settings
 
+def N_(message: str) -> str:
+    """Marks a label for the catalogs (web/locale/en/LC_MESSAGES/sms-email.po); pages translate it when shown."""
+    return message
+
+
 PLUGIN = "email"
 
 SCHEMA: dict[str, dict] = {
-    "smtp_host": {"scope": "deployment", "type": "str", "default": "", "label": "Máy chủ SMTP"},
-    "smtp_port": {"scope": "deployment", "type": "int", "default": 587, "label": "Cổng SMTP"},
+    "smtp_host": {"scope": "deployment", "type": "str", "default": "", "label": N_("Máy chủ SMTP")},
+    "smtp_port": {"scope": "deployment", "type": "int", "default": 587, "label": N_("Cổng SMTP")},
     "smtp_security": {"scope": "deployment", "type": "str", "default": "starttls",
-                      "label": "Mã hoá: starttls (cổng 587), tls (cổng 465) hoặc none (chỉ máy nội bộ)"},
-    "smtp_username": {"scope": "deployment", "type": "str", "default": "", "label": "Tài khoản SMTP"},
-    "smtp_password": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": "Mật khẩu SMTP"},
-    "smtp_validate_certs": {"scope": "deployment", "type": "bool", "default": True, "label": "Kiểm tra chứng chỉ TLS của máy chủ"},
-    "timeout_seconds": {"scope": "deployment", "type": "int", "default": 30, "label": "Thời gian chờ máy chủ SMTP (giây)"},
-    "from_address": {"scope": "deployment", "type": "str", "default": "", "label": "Địa chỉ gửi mặc định"},
-    "from_name": {"scope": "deployment", "type": "str", "default": "Hội nghị báo cáo viên", "label": "Tên người gửi mặc định"},
+                      "label": N_("Mã hoá: starttls (cổng 587), tls (cổng 465) hoặc none (chỉ máy nội bộ)")},
+    "smtp_username": {"scope": "deployment", "type": "str", "default": "", "label": N_("Tài khoản SMTP")},
+    "smtp_password": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": N_("Mật khẩu SMTP")},
+    "smtp_validate_certs": {"scope": "deployment", "type": "bool", "default": True, "label": N_("Kiểm tra chứng chỉ TLS của máy chủ")},
+    "timeout_seconds": {"scope": "deployment", "type": "int", "default": 30, "label": N_("Thời gian chờ máy chủ SMTP (giây)")},
+    "from_address": {"scope": "deployment", "type": "str", "default": "", "label": N_("Địa chỉ gửi mặc định")},
+    "from_name": {"scope": "deployment", "type": "str", "default": "Hội nghị báo cáo viên", "label": N_("Tên người gửi mặc định")},
     "message_id_domain": {"scope": "deployment", "type": "str", "default": "",
-                          "label": "Tên miền trong Message-ID (để trống: tên miền của địa chỉ gửi)"},
+                          "label": N_("Tên miền trong Message-ID (để trống: tên miền của địa chỉ gửi)")},
     "unsubscribe_mailto": {"scope": "deployment", "type": "str", "default": "",
-                           "label": "Hộp thư nhận yêu cầu thôi nhận thư (List-Unsubscribe)"},
-    "rate_per_second": {"scope": "deployment", "type": "int", "default": 10, "label": "Số thư tối đa mỗi giây"},
-    "retry_attempts": {"scope": "deployment", "type": "int", "default": 3, "label": "Số lần thử khi máy chủ tạm thời lỗi"},
-    "retry_base_ms": {"scope": "deployment", "type": "int", "default": 1000, "label": "Thời gian chờ thử lại đầu tiên (ms)"},
+                           "label": N_("Hộp thư nhận yêu cầu thôi nhận thư (List-Unsubscribe)")},
+    "rate_per_second": {"scope": "deployment", "type": "int", "default": 10, "label": N_("Số thư tối đa mỗi giây")},
+    "retry_attempts": {"scope": "deployment", "type": "int", "default": 3, "label": N_("Số lần thử khi máy chủ tạm thời lỗi")},
+    "retry_base_ms": {"scope": "deployment", "type": "int", "default": 1000, "label": N_("Thời gian chờ thử lại đầu tiên (ms)")},
     "requeue_seconds": {"scope": "deployment", "type": "int", "default": 600,
-                        "label": "Sau khi hết số lần thử: xếp hàng gửi lại sau (giây)"},
-    "unit_from_address": {"scope": "unit", "type": "str", "default": "", "label": "Địa chỉ gửi thư của đơn vị"},
-    "unit_from_name": {"scope": "unit", "type": "str", "default": "", "label": "Tên người gửi của đơn vị"},
-    "unit_reply_to": {"scope": "unit", "type": "str", "default": "", "label": "Địa chỉ nhận thư trả lời"},
+                        "label": N_("Sau khi hết số lần thử: xếp hàng gửi lại sau (giây)")},
+    "unit_from_address": {"scope": "unit", "type": "str", "default": "", "label": N_("Địa chỉ gửi thư của đơn vị")},
+    "unit_from_name": {"scope": "unit", "type": "str", "default": "", "label": N_("Tên người gửi của đơn vị")},
+    "unit_reply_to": {"scope": "unit", "type": "str", "default": "", "label": N_("Địa chỉ nhận thư trả lời")},
 }
 _CASTS = {"str": str, "int": int, "bool": lambda raw: raw.strip().lower() in {"1", "true", "yes"},
           "list": lambda raw: [item.strip() for item in raw.split(",") if item.strip()]}
