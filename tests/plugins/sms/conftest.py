@@ -10,7 +10,8 @@ from core.plugins import build_plugin_host
 from plugins.sms.channel import forget_unit_options
 from tests.plugins.sms.gateway import running_gateway
 
-FAST_RETRIES = {"retry_attempts": 3, "retry_base_ms": 10, "requeue_seconds": 120, "timeout_seconds": 1}
+# one request at a time unless a test asks for more: planned failures then fall on known messages
+FAST_RETRIES = {"retry_attempts": 3, "retry_base_ms": 10, "requeue_seconds": 120, "timeout_seconds": 1, "concurrency": 1}
 
 
 @pytest.fixture

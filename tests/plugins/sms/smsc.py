@@ -32,6 +32,7 @@ class Smsc:
         self.binds = 0
         self.receipts_sent = 0
         self.receipt_errors: list[str] = []
+        self._undelivered: list[tuple] = []
         self._drop_at: int | None = None
         self._dead_sessions: set[str] = set()
         self._sessions: dict[str, smpp34.Esme] = {}
@@ -90,16 +91,26 @@ class Smsc:
     async def _receipt(self, event, message_id: str, state: str, err: str) -> None:
         if self.receipt_delay:
             await asyncio.sleep(self.receipt_delay)
-        esme = self._sessions.get(event.session_id)
-        if esme is None or event.session_id in self._dead_sessions:
-            return
         text = f"id:{message_id} sub:001 dlvrd:{'001' if state == 'DELIVRD' else '000'} submit date:2603100800 " \
                f"done date:2603100801 stat:{state} err:{err} text:"
+        await self._push((event.source_addr, text.encode(), event.destination_addr), event.session_id)
+
+    async def _push(self, receipt: tuple, session_id: str) -> None:
+        """Send a receipt on the session, or keep it for the next bind (an SMSC stores them)."""
+        esme = self._sessions.get(session_id)
+        if esme is None or session_id in self._dead_sessions:
+            live = [sid for sid in self._sessions if sid not in self._dead_sessions]
+            if not live:
+                self._undelivered.append(receipt)
+                return
+            esme = self._sessions[live[-1]]
+        to, text, source = receipt
         try:
-            await esme.deliver_sm(event.source_addr, text.encode(), source_addr=event.destination_addr, esm_class=0x04)
+            await esme.deliver_sm(to, text, source_addr=source, esm_class=0x04)
             self.receipts_sent += 1
         except Exception as error:
             self.receipt_errors.append(repr(error))
+            self._undelivered.append(receipt)
 
     async def _serve(self, server) -> None:
         while True:
@@ -107,6 +118,9 @@ class Smsc:
             if isinstance(event, smpp34.Esme):
                 self.binds += 1
                 self._sessions[event.session_id] = event
+                kept, self._undelivered = self._undelivered, []
+                for receipt in kept:
+                    asyncio.get_running_loop().create_task(self._push(receipt, event.session_id))
             elif isinstance(event, smpp34.Unbound):
                 self._sessions.pop(event.session_id, None)
             elif isinstance(event, smpp34.SubmitSmEvent):

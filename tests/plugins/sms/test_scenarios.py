@@ -132,3 +132,15 @@ async def test_a_message_queued_before_the_plugin_went_off_is_not_sent(db, gatew
     await notifications.send_due(host)
     message = await Message.select().first()
     assert gateway.requests == [] and message["status"] == "failed", message
+
+
+async def test_concurrent_sends_reach_everyone_once(db, gateway, configure_sms):
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, concurrency=8))
+    conference, group = await _published(tree, count=40)
+    gateway.plan(*(["503"] * 5))  # a few transient refusals in the crowd, retried
+    counts = await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"])
+    await notifications.send_due(host)
+    phones = [request["json"]["Phone"] for request in gateway.requests if request["outcome"] == "ok"]
+    assert counts["queued"] == 40 and len(phones) == 40 and len(set(phones)) == 40
+    assert {m["status"] for m in await Message.select(Message.status)} == {"sent"}
