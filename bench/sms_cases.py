@@ -92,7 +92,7 @@ async def _dispatch(host, count: int) -> dict:
 
 
 async def sms_http_gateway_at_200_per_second() -> dict:
-    """SMS campaign via the local HTTP gateway at 200/s (rate; RSS growth)"""
+    """SMS campaign, local HTTP gateway, paced (rate; RSS growth)"""
     from tests.plugins.sms.gateway import running_gateway
 
     count = _count()
@@ -109,7 +109,7 @@ async def sms_http_gateway_at_200_per_second() -> dict:
 
 
 async def sms_smpp_at_200_per_second() -> dict:
-    """SMS campaign via the local SMSC (SMPP, window 10) at 200/s (rate; RSS growth)"""
+    """SMS campaign, local SMSC (SMPP, window 10), paced (rate; RSS)"""
     from plugins.sms.channel import close_backends
     from tests.plugins.sms.smsc import running_smsc
 
