@@ -10,27 +10,14 @@ import re
 import pytest
 
 from tests.browser import has_horizontal_overflow, phone_context, screenshot
-from tests.conftest import PROJECT_ROOT, empty_database, run_cli
-from tests.servers import running_server
+from tests.e2e.conftest import PASSWORD  # the demo_server fixture's admin password
 from tests.web import clients
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.sqlite_only]  # browser tests run on one database
-PASSWORD = "mat-khau-quan-tri-dai"
-NOW = "2030-03-01T09:00:00+07:00"
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
        b"trailer << /Root 1 0 R >>\n%%EOF\n")
 TITLE = "Hội nghị báo cáo viên định kỳ tháng"
 DOCUMENT = "Công văn về việc tăng cường công tác tuyên truyền miệng"
-
-
-@pytest.fixture
-def demo_server(tmp_path):
-    with empty_database(tmp_path) as env:
-        env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), **env, "HOINGHI_NOW": NOW, "HOINGHI_CONSOLE_CHANNEL": "1"}
-        run_cli("init", "--non-interactive", "--unit-code", "TU", "--admin-password", PASSWORD, env=env)
-        run_cli("demo", env=env)
-        with running_server(env, cwd=str(PROJECT_ROOT)) as base:
-            yield base
 
 
 def _create_and_publish_series(page, base: str, document) -> int:
