@@ -180,7 +180,7 @@ async def create_conference(request: Request, actor: Actor) -> Template | Redire
 @get("/conferences/audience-choices", opt=STAFF_PAGE, include_in_schema=False)
 async def audience_choices_panel(request: Request, actor: Actor, unit_id: OptionalId = None) -> Template:
     """The audiences offered by the new-conference form, for the unit just chosen."""
-    choices = await audience_choices(actor, unit_id) if unit_id else []
+    choices = await audiences.list_audiences(actor, unit_id) if unit_id else []  # out of reach: 404
     return Template("conferences/_audience_choices.html", context={"audience_list": choices, "chosen_audiences": set(), "reach": 0,
                                                                   "errors": {}})
 
@@ -192,6 +192,8 @@ async def audience_reach(request: Request, actor: Actor) -> Template:
     try:
         reach, error = await planning.audience_reach(actor, audience_ids=chosen), None
     except DomainError as refused:
+        if refused.status in (403, 404):  # an audience out of reach is not counted, nor named
+            raise
         reach, error = None, _(refused.message)
     return Template("conferences/_reach.html", context={"reach": reach, "error": error})
 
