@@ -214,6 +214,7 @@ async def save_settings(request: Request, actor: Actor) -> Template | Redirect:
     """Every value checked before any is stored (the same checks as the API)."""
     fields = await form_fields(request)
     current = await working_unit(actor, optional_int(fields.get("unit_id")))
+    require(actor, "admin", current["path"], what="đơn vị")  # refused before the values are checked, not after
     known = known_channels(request.app.state.plugin_host)
     try:
         quiet = [optional_int(fields.get("quiet_start")), optional_int(fields.get("quiet_end"))]
