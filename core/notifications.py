@@ -629,6 +629,8 @@ async def campaign_preview(
         raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
     if conference_id is not None:
         scope = await conference_scope(actor, conference_id, "manage")
+        if not scope.whole:  # the recipients and their count span every venue, as in preview()
+            raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới soạn tin cho người được mời.")
         if audience not in AUDIENCES:
             raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
         ids = sorted(row["person"] for row in await _conference_recipients(conference_id, audience))

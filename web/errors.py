@@ -113,6 +113,8 @@ def vietnamese_field_error(message: str, key: str | None) -> tuple[str, str]:
 def validation_error(request: Request, error: ValidationException) -> Response:
     fields = {}
     items = [item for item in (error.extra or []) if isinstance(item, dict)]
+    if any(item.get("source") == "path" for item in items):  # an id no object can have (-1, 2**70): nothing there
+        return _answer(request, 404, "Không tìm thấy trang này.", {})
     if not items and error.detail:  # e.g. "Missing required query parameter 'unit_id' for path …"
         items = [{"message": error.detail}]
     for item in items:

@@ -286,7 +286,7 @@ def test_another_units_organiser_gets_404_and_english_pages(served):
     assert english.get("/conferences", params={"month": "03/2030"}).status_code == 200
     for params in ({"unit": "abc"}, {"offset": "-5"}, {"unit": str(2**40)}):  # bad input, never sent to the database
         assert english.get("/conferences", params=params).status_code == 400
-    assert english.get(f"/conferences/{2**40}").status_code == 400
+    assert english.get(f"/conferences/{2**40}").status_code == 404  # an id no conference can have: not found, as in the API
     assert english.post(f"/conferences/{conference_id}/audiences", data={"audience_ids": str(2**40)}).status_code == 422
 
 

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from core.access import Actor
-from core.errors import DomainError, NeedsConfirmation, ValidationError
+from core.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
 from core.services import audiences, conferences, invitations, materials, planning, series
 from core.services.units import get_unit
 from web.i18n import gettext as _
@@ -180,7 +180,7 @@ async def create_conference(request: Request, actor: Actor) -> Template | Redire
 @get("/conferences/audience-choices", opt=STAFF_PAGE, include_in_schema=False)
 async def audience_choices_panel(request: Request, actor: Actor, unit_id: OptionalId = None) -> Template:
     """The audiences offered by the new-conference form, for the unit just chosen."""
-    choices = await audience_choices(actor, unit_id) if unit_id else []
+    choices = await audiences.list_audiences(actor, unit_id) if unit_id else []  # out of reach: 404
     return Template("conferences/_audience_choices.html", context={"audience_list": choices, "chosen_audiences": set(), "reach": 0,
                                                                   "errors": {}})
 
@@ -192,6 +192,8 @@ async def audience_reach(request: Request, actor: Actor) -> Template:
     try:
         reach, error = await planning.audience_reach(actor, audience_ids=chosen), None
     except DomainError as refused:
+        if refused.status in (403, 404):  # an audience out of reach is not counted, nor named
+            raise
         reach, error = None, _(refused.message)
     return Template("conferences/_reach.html", context={"reach": reach, "error": error})
 
@@ -279,6 +281,13 @@ async def _apply(request: Request, actor: Actor, conference_id: int, form: str, 
     return Redirect(editor_url(conference_id, anchor), status_code=303)
 
 
+async def _part_of(actor: Actor, conference_id: int, part: str, part_id: int) -> None:
+    """The venue or session in the path belongs to the conference in the path (else 404)."""
+    current = await conferences.get_conference(actor, conference_id)
+    if part_id not in {row["id"] for row in current[part]}:
+        raise NotFound("Không tìm thấy điểm cầu." if part == "venues" else "Không tìm thấy phiên.")
+
+
 @post("/conferences/{conference_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
 async def update_conference(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
@@ -304,6 +313,7 @@ async def add_venue(request: Request, actor: Actor, conference_id: Id) -> Templa
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
 async def update_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
+        await _part_of(actor, conference_id, "venues", venue_id)
         await conferences.update_venue(actor, venue_id, **(venue_from(fields) or {"name": ""}))
     return await _apply(request, actor, conference_id, f"venue-{venue_id}", action, mapping=VENUE_FIELDS,
                         done=_("Đã lưu điểm cầu."), anchor="venues")
@@ -312,6 +322,7 @@ async def update_venue(request: Request, actor: Actor, conference_id: Id, venue_
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
 async def remove_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
+        await _part_of(actor, conference_id, "venues", venue_id)
         await conferences.remove_venue(actor, venue_id)
     return await _apply(request, actor, conference_id, "venue", action, done=_("Đã bỏ điểm cầu."), anchor="venues")
 
@@ -334,6 +345,7 @@ async def add_session(request: Request, actor: Actor, conference_id: Id) -> Temp
 @post("/conferences/{conference_id:int}/sessions/{session_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
 async def remove_session(request: Request, actor: Actor, conference_id: Id, session_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
+        await _part_of(actor, conference_id, "sessions", session_id)
         await conferences.remove_session(actor, session_id)
     return await _apply(request, actor, conference_id, "session", action, done=_("Đã bỏ phiên."), anchor="agenda")
 

@@ -75,6 +75,8 @@ async def _change(request: Request, actor: Actor, conference_id: int, action, do
     try:
         await action(fields)
     except DomainError as refused:
+        if refused.status in (403, 404):  # not allowed is a refusal, not a message on the board
+            raise
         error = _(next(iter(refused.fields.values()), refused.message))
     if is_htmx(request):
         context = await board_context(actor, conference_id, venue, status, q)
