@@ -153,6 +153,9 @@ ID_LIMIT = 2 ** 31  # ids are 32-bit serials on PostgreSQL (and never reach that
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Every core route's declared access, checked before its parameters are even read: an
     anonymous caller learns 401, never what a valid request would look like."""
+    from web.i18n import choose_locale
+
+    await choose_locale(connection)  # guards run before ``before_request``: a refusal is in the caller's language too
     for name, value in connection.path_params.items():
         if isinstance(value, int) and not -ID_LIMIT <= value < ID_LIMIT:
             raise NotFound("Không tìm thấy.")  # no row has such an id; the database would refuse even to look
