@@ -204,11 +204,8 @@ async def reminder_campaign_100k() -> dict:
 ALL = [subtree_of_10k_units, search_100k_people, import_100k_people_csv, audience_of_100k_invitations, event_fan_out_100k,
        job_throughput, reminder_campaign_100k]
 
-from bench import ical_cases  # noqa: E402  (the ical plugin's cases: feeds and attachments)
-
-ALL += ical_cases.ALL
-
-# the evaluation plugin's own case module
+# plugin benchmarks live in their own modules
+from bench import ical_cases, qr_cases  # noqa: E402
 from bench.evaluation_cases import CASES as _EVALUATION_CASES  # noqa: E402
 
-ALL += _EVALUATION_CASES
+ALL += ical_cases.ALL + qr_cases.ALL + _EVALUATION_CASES

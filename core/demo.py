@@ -252,3 +252,18 @@ class clock_at:
     def __exit__(self, *exc):
         clock.set_now(self.previous)
         return False
+
+
+async def switch_on_at_root(plugin: str) -> bool:
+    """For a plugin's ``demo_data``: the plugin on at the root unit (so the whole demo tree
+    inherits it), unless plugins.toml does not offer it or locks it. True when switched on."""
+    from core.access import Actor
+    from core.plugins import build_plugin_host
+    from core.tables import Unit
+
+    host = build_plugin_host()
+    root = await Unit.select(Unit.id).where(Unit.parent.is_null()).order_by(Unit.id).first()
+    if root is None or plugin not in host.available or host.configs[plugin].locked:
+        return False
+    await host.set_state(Actor.system_actor("hoinghi demo"), root["id"], plugin, "on")
+    return True

@@ -56,9 +56,10 @@ async def load(progress=print) -> dict:
     root = await Unit.select().where(Unit.parent.is_null()).order_by(Unit.id).first()
     if root is None:
         raise RuntimeError("Chưa khởi tạo: chạy `hoinghi init` trước.")
+    from core.demo import switch_on_at_root
+
     host = build_plugin_host()
-    if "evaluation" in host.available and not host.configs["evaluation"].locked:
-        await host.set_state(system, root["id"], "evaluation", "on")
+    await switch_on_at_root("evaluation")
     template = await EvaluationTemplate.select().where((EvaluationTemplate.unit_id == root["id"])
                                                        & (EvaluationTemplate.name == DEMO_TEMPLATE_NAME)).first()
     if template is None:

@@ -71,3 +71,12 @@ def invitations_issued(conference, event):
     from plugins.ical.mailbox import ensure_polling
 
     return ensure_polling()
+
+
+@hookimpl
+def demo_data(progress):
+    """``hoinghi demo``: the plugin on at the root unit, so the demo shows it everywhere."""
+    from core.demo import switch_on_at_root
+
+    progress("Plugin ical: bật cho toàn bộ đơn vị mẫu…")
+    return switch_on_at_root("ical")

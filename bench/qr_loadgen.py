@@ -1,0 +1,129 @@
+"""Load generator for the qr_checkin scan API, in its own process: ``python -m bench.qr_loadgen SPEC.json``.
+
+* ``open``: requests start on a fixed schedule (``rate`` per second) whatever the server does;
+  latency counts from the scheduled start (no coordinated omission).
+* ``closed``: ``concurrency`` workers, each with its own device token and connection (the rate
+  limit is per device), send scans back to back for ``seconds``; reports scans per second.
+
+Each request carries the next credential of its list, so first scans are distinct people.
+Prints one JSON object. Only 127.0.0.1 targets are accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import sys
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from bench.loadgen import percentile
+
+
+def _body(item: str) -> dict:
+    return {"credential": item}
+
+
+# one TLS context for every client: httpx builds one per client otherwise (tens of ms of CPU
+# each), which would eat the measuring window of 64 fresh clients
+_SSL = ssl.create_default_context()
+
+
+def _client(base: str, token: str, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, timeout=30, headers={"X-Device-Token": token}, verify=_SSL,
+                             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+
+
+async def open_loop(base: str, path: str, tokens: list[str], items: list[str], rate: float, seconds: float) -> dict:
+    clients = [_client(base, token, 8) for token in tokens]
+    await asyncio.gather(*[client.get("/healthz") for client in clients])  # connections open before the clock starts
+    total = min(int(rate * seconds), len(items))
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[str, int] = {}
+
+    async def one(index: int, scheduled: float) -> None:
+        nonlocal errors
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            response = await clients[index % len(clients)].post(path, json=_body(items[index]))
+            if response.status_code >= 400:
+                errors += 1
+            else:
+                status = response.json().get("status")
+                statuses[status] = statuses.get(status, 0) + 1
+        except httpx.HTTPError:
+            errors += 1
+        latencies.append(time.perf_counter() - scheduled)
+
+    started = time.perf_counter() + 0.05
+    await asyncio.gather(*[asyncio.create_task(one(index, started + index / rate)) for index in range(total)])
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        await client.aclose()
+    return {"offered": rate, "achieved": round(total / elapsed, 1), "requests": total, "errors": errors, "statuses": statuses,
+            "p50_ms": round(percentile(latencies, 0.50) * 1000, 2), "p99_ms": round(percentile(latencies, 0.99) * 1000, 2)}
+
+
+async def closed_loop(base: str, path: str, tokens: list[str], items: list[str], seconds: float, *, method: str = "POST") -> dict:
+    position = 0
+    done = 0
+    errors = 0
+    statuses: dict[str, int] = {}
+    clients = [_client(base, token, 1) for token in tokens]
+    await asyncio.gather(*[client.get("/healthz") for client in clients])  # connected before the clock starts
+    deadline = time.perf_counter() + seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal position, done, errors
+        while time.perf_counter() < deadline and position < len(items):
+            item = items[position]
+            position += 1
+            try:
+                if method == "GET":
+                    response = await client.get(path)
+                else:
+                    response = await client.post(path, json=_body(item))
+                if response.status_code >= 400:
+                    errors += 1
+                elif method == "POST":
+                    status = response.json().get("status")
+                    statuses[status] = statuses.get(status, 0) + 1
+                done += 1
+            except httpx.HTTPError:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*[worker(client) for client in clients])
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        await client.aclose()
+    return {"per_second": round(done / elapsed, 1), "requests": done, "errors": errors, "statuses": statuses}
+
+
+async def main(spec: dict) -> dict:
+    base = spec["base"]
+    if urlsplit(base).hostname != "127.0.0.1":
+        raise SystemExit("the load generator targets 127.0.0.1 only")
+    with open(spec["items"], encoding="utf-8") as handle:
+        items = json.load(handle)
+    path, tokens = spec["path"], spec["tokens"]
+    results = {}
+    for name, run in spec["runs"].items():
+        chosen = items[run["from"]:run["to"]] if "from" in run else [run["item"]] * 1_000_000
+        if run["mode"] == "open":
+            results[name] = await open_loop(base, path, tokens[:run.get("devices", 16)], chosen, run["rate"], run["seconds"])
+        else:
+            results[name] = await closed_loop(base, run.get("path", path), tokens[:run["concurrency"]], chosen, run["seconds"],
+                                              method=run.get("method", "POST"))
+    return results
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        print(json.dumps(asyncio.run(main(json.load(handle)))))
