@@ -28,6 +28,15 @@ def evaluation(*keys: str) -> Callable[[Seed, Place], Any]:
     return pick
 
 
+def qr(*keys: str) -> Callable[[Seed, Place], Any]:
+    def pick(seed: Seed, place: Place) -> Any:
+        value: Any = seed.plugins["qr_checkin"][_position(seed, place)]
+        for key in keys:
+            value = value[key]
+        return value["id"] if isinstance(value, dict) else value
+    return pick
+
+
 def _attendee_fill(name: str, *keys: str) -> dict:
     """The attendee's own object at the own position, someone else's (the sibling's) elsewhere."""
     return {name: lambda seed, place: evaluation(*keys)(seed, seed.place("own") if place is seed.place("own") else seed.place("sibling"))}
@@ -57,6 +66,25 @@ def _form_fields(seed: Seed, place: Place) -> dict:
 def _edit_key(seed: Seed, place: Place) -> dict:
     return {"data": {"edit_key": seed.plugins["evaluation"]["own"]["edit_key"]}}
 
+
+def _device(extra: Callable[[Seed, Place], dict] | None = None) -> Callable[[Seed, Place], dict]:
+    """A scanner's request: its key in X-Device-Token (whatever cookies the caller also sends)."""
+    def build(seed: Seed, place: Place) -> dict:
+        return {"headers": {"x-device-token": seed.plugins["qr_checkin"]["own"]["device_token"]}, **(extra(seed, place) if extra else {})}
+    return build
+
+
+def _screen_code(seed: Seed, place: Place) -> str:
+    from plugins.qr_checkin import selfcheck
+
+    return selfcheck.screen_code(place.published_venue["id"])
+
+
+QR = "/api/v1/qr_checkin/conferences/{conference_id:int}"
+QR_PAGES = "/qr_checkin/conferences/{conference_id:int}"
+SHEET = {"sheet_id": qr("sheet")}
+VENUE_FIELD = lambda seed, place: {"data": {"venue_id": str(place.published_venue["id"])}}  # noqa: E731
+HOSTED_VENUE = {"venue_id": lambda seed, place: place.published_venue["id"]}
 
 PLUGIN_EXPECTATIONS: dict[tuple[str, str], Expect] = {
     # -- ical: feeds are read by calendar clients, authenticated by their address alone
@@ -126,6 +154,51 @@ PLUGIN_EXPECTATIONS: dict[tuple[str, str], Expect] = {
         request=lambda seed, place: {"data": {"q_noi_dung": "5", "q_gop_y": "Tốt"}}),
     ("POST", "/me/evaluation/forms/{form_id:int}/edit"): Expect(
         "attendee", positions=ATTENDEE_POSITIONS, fill=ANONYMOUS_FORM, ok=(200,), request=_edit_key),
+    # -- qr_checkin: check-in staff act on the badges of the invitations they may check in (a
+    # venue grant: that venue's); conference-wide settings belong to the organising unit
+    ("POST", f"{QR}/credentials/{{invitation_id:int}}/revoke"): Expect("checkin", venue="scope"),
+    ("POST", f"{QR}/credentials/{{invitation_id:int}}/reissue"): Expect("checkin", venue="scope"),
+    ("PUT", f"{QR}/settings"): Expect("manage", venue="forbid", request=body(staff_scans_only=True)),
+    ("GET", f"{QR}/flags"): Expect("checkin", venue="scope"),
+    # the scanner's API: its device key alone authenticates (the own conference's key here), the
+    # caller's session neither helps nor hinders
+    ("GET", "/api/v1/qr_checkin/device"): Expect("fixed", fixed=200, positions=ONCE, request=_device()),
+    ("GET", f"{QR}/roster"): Expect("fixed", fixed=200, positions=ONCE, request=_device()),
+    ("GET", f"{QR}/recent"): Expect("fixed", fixed=200, positions=ONCE, request=_device()),
+    ("POST", f"{QR}/scans"): Expect("fixed", fixed=200, positions=ONCE, request=_device(
+        lambda seed, place: {"json": {"short_code": "KHONGCO1", "nonce": "matrix-1"}})),
+    ("POST", f"{QR}/scans/batch"): Expect("fixed", fixed=200, positions=ONCE, request=_device(
+        lambda seed, place: {"json": {"scans": [{"short_code": "KHONGCO2", "nonce": "matrix-2"}]}})),
+    # the scanner page is a shell for a phone with no session (its key is in the link's
+    # fragment); its service worker likewise
+    ("GET", f"{QR_PAGES}/scanner"): Expect("fixed", fixed=200),
+    ("GET", f"{QR_PAGES}/sw.js"): Expect("fixed", fixed=200, positions=ONCE),
+    ("GET", "/me/qr_checkin/badges"): Expect("attendee", positions=ONCE),
+    ("GET", "/me/qr_checkin/sw.js"): Expect("attendee", positions=ONCE),
+    ("GET", f"{QR_PAGES}/devices"): Expect("checkin", venue="scope"),
+    # the page again, the new key shown once
+    ("POST", f"{QR_PAGES}/devices"): Expect("checkin", venue="scope", ok=(200,), request=VENUE_FIELD),
+    ("GET", f"{QR_PAGES}/badges"): Expect("checkin", venue="scope"),
+    ("POST", f"{QR_PAGES}/badges"): Expect("checkin", venue="scope", ok=(303,), request=VENUE_FIELD),
+    ("GET", f"{QR_PAGES}/badges/{{sheet_id:int}}"): Expect("checkin", venue="scope", fill=SHEET),
+    ("GET", f"{QR_PAGES}/badges/{{sheet_id:int}}/parts/{{part:int}}"): Expect(
+        "checkin", venue="scope", fill={**SHEET, "part": lambda seed, place: 1}),
+    # the venue screen: check-in staff of the venue
+    ("GET", "/qr_checkin/venues/{venue_id:int}/screen"): Expect("checkin", venue="scope", fill=HOSTED_VENUE),
+    ("GET", "/qr_checkin/venues/{venue_id:int}/screen/code"): Expect("checkin", venue="scope", fill=HOSTED_VENUE),
+    # self check-in: whoever scans the screen's current code (it binds the code to the session);
+    # without that pass the next steps send them back to the screen
+    ("GET", "/qr_checkin/venues/{venue_id:int}/self/{code:str}"): Expect(
+        "fixed", fixed=200, positions=ONCE, fill={**HOSTED_VENUE, "code": _screen_code}),
+    ("POST", "/qr_checkin/venues/{venue_id:int}/self"): Expect("fixed", fixed=410, positions=ONCE, fill=HOSTED_VENUE),
+    ("POST", "/qr_checkin/venues/{venue_id:int}/self/phone"): Expect(
+        "fixed", fixed=422, positions=ONCE, fill=HOSTED_VENUE, request=lambda seed, place: {"data": {"phone": "0912000003"}}),
+    ("POST", "/qr_checkin/venues/{venue_id:int}/self/verify"): Expect(
+        "fixed", fixed=410, positions=ONCE, fill=HOSTED_VENUE, request=lambda seed, place: {"data": {"code": "123456"}}),
+    ("GET", "/static/qr_checkin/{file_path:path}"): Expect("fixed", fixed=200, positions=ONCE,
+                                                           fill={"file_path": lambda seed, place: "scanner.css"}),
+    ("HEAD", "/static/qr_checkin/{file_path:path}"): Expect("fixed", fixed=200, positions=ONCE,
+                                                            fill={"file_path": lambda seed, place: "scanner.css"}),
     ("GET", "/static/evaluation/{file_path:path}"): Expect("fixed", fixed=200, positions=ONCE,
                                                            fill={"file_path": lambda seed, place: "evaluation.css"}),
     ("HEAD", "/static/evaluation/{file_path:path}"): Expect("fixed", fixed=200, positions=ONCE,

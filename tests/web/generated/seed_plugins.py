@@ -7,13 +7,17 @@ P's, uses P's); on the published conference a named form, open, asking all invit
 by the position's invitee with a written answer (``text``), and a form not yet open
 (``draft_form``); at the own position also an anonymous editable form the attendee answered
 (``anonymous_form``, ``edit_key``).
+
+qr_checkin, at each position: a badge sheet of the published conference (at the venue position,
+of the venue A hosts), built; at the own position also a scanner key for the published
+conference (``device_token``).
 """
 
 from __future__ import annotations
 
 from tests.web.generated.seed import POSITIONS, SYSTEM, Place
 
-ON_AT_ROOT = ("ical", "evaluation")
+ON_AT_ROOT = ("ical", "evaluation", "qr_checkin")
 EVALUATION_CONTENT = {
     "title": "Phiếu đánh giá hội nghị",
     "sections": [{"title": "Nội dung", "questions": [
@@ -30,7 +34,7 @@ async def seed_plugins(places: dict[str, Place], *, root: dict, attendee: dict) 
     host = build_plugin_host()
     for plugin in ON_AT_ROOT:
         await host.set_state(SYSTEM, root["id"], plugin, "on")
-    return {"evaluation": await _evaluation(host, places, attendee)}
+    return {"evaluation": await _evaluation(host, places, attendee), "qr_checkin": await _qr_checkin(places)}
 
 
 async def _evaluation(host, places: dict[str, Place], attendee: dict) -> dict[str, dict]:
@@ -61,4 +65,20 @@ async def _evaluation(host, places: dict[str, Place], attendee: dict) -> dict[st
     answered = await services.submit_response(attendee["id"], form_id=anonymous["id"], answers=EVALUATION_ANSWERS,
                                               conference_ids=[own.conference["id"]])
     found["own"].update(anonymous_form=anonymous, edit_key=answered["edit_key"])
+    return found
+
+
+async def _qr_checkin(places: dict[str, Place]) -> dict[str, dict]:
+    from core.services import tokens
+    from plugins.qr_checkin import badges
+
+    found: dict[str, dict] = {}
+    for position in POSITIONS:
+        place = places[position]
+        venue_id = place.published_venue["id"] if position == "venue" else None
+        sheet = await badges.request_sheet(SYSTEM, conference_id=place.conference["id"], venue_id=venue_id)
+        await badges.build_sheet(sheet["id"])
+        found[position] = {"sheet": sheet}
+    _, found["own"]["device_token"] = await tokens.issue_device_token(SYSTEM, conference_id=places["own"].conference["id"],
+                                                                      label="máy quét kiểm thử")
     return found
