@@ -9,7 +9,7 @@ import sys
 os.environ.setdefault("HOINGHI_SECRET_KEY", "bench-secret-key-" + "x" * 40)
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
-from bench import cases, web_load  # noqa: E402
+from bench import cases, sms_cases, web_load  # noqa: E402
 from bench.databases import bench_database, postgres_reachable  # noqa: E402
 
 
@@ -17,7 +17,7 @@ async def main() -> int:
     kinds = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
     only = set(sys.argv[1:])
     results = []
-    for case in [*cases.ALL, *web_load.ALL]:
+    for case in [*cases.ALL, *sms_cases.ALL, *web_load.ALL]:
         if only and case.__name__ not in only:
             continue
         for kind in kinds:

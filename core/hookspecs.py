@@ -91,6 +91,17 @@ class AppSpecs:
         (name, capabilities, ``send``); which units use them is per-unit enablement."""
 
     @hookspec
+    def channel_settings_schema(self, channel: str) -> dict[str, dict] | None:
+        """Scope: app. Called by the notification settings pages for each channel they show.
+
+        The plugin that contributes ``channel`` (a name from ``notification_channels``) returns
+        the settings of its backend, in the ``settings_schema`` shape ({key: {"scope",
+        "type", "default", "secret", "label"}}): deployment keys (server, credentials, rate:
+        read-only on the page, secrets never shown) and unit keys (sender id, diacritics: edited
+        per unit through ``core.plugins.set_plugin_setting``). Other plugins return None.
+        """
+
+    @hookspec
     def job_handlers(self) -> dict[str, Any]:
         """Scope: app. Called when the worker starts. Return {job kind: async function(job)}
         for jobs the plugin schedules with ``core.jobs.schedule(plugin=...)``. A handler must be
@@ -193,6 +204,21 @@ class UnitSpecs:
         "content_type", "data": bytes}], or an awaitable resolving to that list: a plugin that must
         read the database implements this as a plain function returning a coroutine, which the
         notification service awaits (an ``async def`` implementation is still refused)."""
+
+    @hookspec
+    def channel_preview(self, channel: str, message: dict, recipients: int) -> dict | None:
+        """Scope: unit of the campaign. Called by ``core.notifications.preview`` (the campaign
+        preview of the notification pages) once the message is rendered for the first recipient.
+
+        ``message`` is {"unit_path", "unit_id", "kind", "subject", "body"}; ``recipients`` how many
+        would receive it. The plugin contributing ``channel`` returns figures the page shows
+        under the preview, else None: {"recipients", "cost" (estimated, in the deployment's
+        currency), ...channel-specific keys} — the sms plugin adds segments per message, total
+        segments, the encoding, and what sending without diacritics would save (see
+        plugins/sms/README.md). ``cost`` replaces the core's per-message estimate. May return an
+        awaitable resolving to that dict (a plugin that reads unit settings), which the caller
+        awaits, as for ``message_attachments``.
+        """
 
     @hookspec
     def report_sections(self, unit: dict, start: Any, end: Any) -> list[dict]:

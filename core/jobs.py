@@ -164,9 +164,20 @@ async def retry_dead(delivery_id: int) -> None:
 LEASE = dt.timedelta(seconds=int(os.environ.get("HOINGHI_JOB_LEASE_SECONDS", "300")))
 
 
+_fault_counts: dict[str, int] = {}
+
+
 def _fault(step: str, kind: str) -> None:
-    """Crash-test hook: HOINGHI_FAULT="<step>:<kind>" kills the process at that step."""
-    if os.environ.get("HOINGHI_FAULT") == f"{step}:{kind}":
+    """Crash-test hook: HOINGHI_FAULT="<step>:<kind>" kills the process at that step;
+    "<step>:<kind>@N" at the N-th time this process reaches it (a campaign half sent)."""
+    wanted = os.environ.get("HOINGHI_FAULT")
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("@")
+    if point != f"{step}:{kind}":
+        return
+    _fault_counts[point] = _fault_counts.get(point, 0) + 1
+    if not nth or _fault_counts[point] == int(nth):
         log.error("fault injected at %s of %s", step, kind)
         os._exit(86)
 

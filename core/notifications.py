@@ -10,6 +10,7 @@ Sending: rows are queued (one per recipient and idempotency key), then a job mar
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import inspect
@@ -317,6 +318,9 @@ async def queue_conference_messages(
     send_after = now if urgent else next_allowed(now, conference["timezone"], quiet)
     counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
     quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
+    if all(left == 0 for left in quota_left.values()):
+        raise Conflict(f"Đơn vị đã dùng hết hạn mức tin nhắn tháng này ({', '.join(c.label for c in usable)}): không tin nào được "
+                       "xếp hàng. Nâng hạn mức trong Thiết lập thông báo hoặc chờ sang tháng sau.")
     templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
     shared = {**await _conference_context(conference), "text": text}
     last_person = 0
@@ -409,8 +413,14 @@ async def _send(host, message: dict, channel: Channel) -> dict:
             if inspect.isawaitable(result):  # a plugin that reads the database returns a coroutine
                 result = await result
             attachments.extend(result or [])
+    from core.jobs import _fault
+
+    # crash-test points (HOINGHI_FAULT="message_claimed:sms@3"): inside the send window before
+    # and after the call, and outside it once the result is recorded
+    _fault("message_claimed", channel.name)
     try:
         provider_id = await channel.send(message, attachments)
+        _fault("message_unrecorded", channel.name)
     except TransientSendError as error:
         await _requeue(message, error)
     except UncertainSendError as error:
@@ -421,6 +431,7 @@ async def _send(host, message: dict, channel: Channel) -> dict:
     else:
         await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
             Message.id == message["id"])
+        _fault("message_recorded", channel.name)
     return await Message.select().where(Message.id == message["id"]).first()
 
 
@@ -444,14 +455,34 @@ async def send_due(host, *, limit: int = 500) -> int:
     available = channels(host)
     due = await Message.select().where((Message.status == "queued") & (Message.send_after <= clock.now())).order_by(
         Message.id).limit(limit)
+    enabled: dict[int, set[str]] = {}
+    gates: dict[str, asyncio.Semaphore] = {}
+    sending: list = []
+
+    async def send_in_gate(message: dict, channel: Channel) -> None:
+        async with gates[channel.name]:
+            await _send(host, message, channel)
+
     for message in due:
         channel = available.get(message["channel"])
         if channel is None and message["channel"] == "console":
             channel = ConsoleChannel()  # queued for a unit restricted to the console (the demo)
+        if channel is not None and channel.plugin is not None and message["unit_id"] is not None:
+            # the unit may have switched the channel's plugin off since the message was queued
+            if message["unit_id"] not in enabled:
+                enabled[message["unit_id"]] = await host.enabled_for_path((await get_unit(message["unit_id"]))["path"])
+            if channel.plugin not in enabled[message["unit_id"]]:
+                channel = None
         if channel is None:
             await Message.update({Message.status: "failed", Message.error: "kênh không còn được bật"}).where(Message.id == message["id"])
             continue
-        await _send(host, message, channel)
+        # a channel may take several messages at once (``concurrency``: an SMPP window, a pool of
+        # HTTP connections); its own pacing keeps the rate
+        if channel.name not in gates:
+            gates[channel.name] = asyncio.Semaphore(max(int(getattr(channel, "concurrency", 1) or 1), 1))
+        sending.append(asyncio.ensure_future(send_in_gate(message, channel)))
+    if sending:
+        await asyncio.gather(*sending)
     return len(due)
 
 
@@ -727,9 +758,15 @@ async def preview(actor: Actor, host, *, kind: str, conference_id: int, channel:
     cost = getattr(found, "cost_per_message", 0.0) or 0.0
     result = {"subject": subject, "body": body, "recipients": count, "estimated_cost": round(cost * count, 2)}
     # a channel may count better than per message (SMS: segments, and what dropping diacritics saves)
-    if hasattr(found, "preview_figures"):
-        result["channel_figures"] = await found.preview_figures(body=body, recipients=count, unit_path=scope.unit_path)
-        result["estimated_cost"] = result["channel_figures"].get("sent", {}).get("cost", result["estimated_cost"])
+    hooks = await host.hooks_for_path(scope.unit_path)
+    message = {"unit_path": scope.unit_path, "unit_id": conference["unit"], "kind": kind, "subject": subject, "body": body}
+    for figures in hooks.channel_preview(channel=channel, message=message, recipients=count):
+        if inspect.isawaitable(figures):
+            figures = await figures
+        if figures:
+            result["channel_figures"] = figures
+            result["estimated_cost"] = figures.get("cost", result["estimated_cost"])
+            break
     return result
 
 

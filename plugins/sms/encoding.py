@@ -116,8 +116,10 @@ def campaign_preview(text: str, *, recipients: int, cost_per_segment: float, fol
     as_written = block(text)
     folded = block(fold_vietnamese(text))
     saved_segments = as_written["total_segments"] - folded["total_segments"]
+    sent = folded if fold else as_written
     return {
         "recipients": recipients,
+        "cost": sent["cost"],  # what the core shows as the estimate (channel_preview hook)
         "cost_per_segment": cost_per_segment,
         "as_written": as_written,
         "without_diacritics": folded,

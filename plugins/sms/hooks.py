@@ -19,10 +19,10 @@ def piccolo_apps():
 
 @hookimpl
 def notification_channels():
-    from plugins.sms.channel import SmsChannel, settings_values
+    from plugins.sms.channel import SmsChannel, configured, settings_values
 
     values = settings_values()
-    if values.get("backend") != "http" or not values.get("url"):
+    if not configured(values):
         return []  # not configured on this deployment: no channel to offer
     return [SmsChannel(values=values)]
 
@@ -39,3 +39,23 @@ def job_handlers():
     from plugins.sms.services import MATCH_JOB, match_pending_receipts
 
     return {MATCH_JOB: match_pending_receipts}
+
+
+@hookimpl
+def channel_preview(channel, message, recipients):
+    """Segments, cost and the saving without diacritics, for the campaign preview (awaited)."""
+    if channel != "sms":
+        return None
+    from plugins.sms.channel import SmsChannel, settings_values
+
+    return SmsChannel(values=settings_values()).preview_figures(body=message["body"], recipients=recipients,
+                                                                unit_path=message["unit_path"])
+
+
+@hookimpl
+def channel_settings_schema(channel):
+    if channel != "sms":
+        return None
+    from plugins.sms.settings import SCHEMA
+
+    return SCHEMA

@@ -43,8 +43,9 @@ VARIABLES = frozenset({
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503})
 UNCERTAIN_STATUSES = frozenset({500, 504})
 MAX_BACKOFF_SECONDS = 30.0
-# a paced sender that fell behind may catch up this much (a burst of at most rate x slack)
-PACING_SLACK_SECONDS = 0.05
+# a paced sender that fell behind (a busy machine woke it late) may catch up this much: the
+# average stays at the rate, a burst above it is at most rate x slack
+PACING_SLACK_SECONDS = 0.25
 
 
 class GatewayConfigError(ValueError):

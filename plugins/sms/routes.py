@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from litestar import Request, route
 
+from core.errors import ValidationError
 from plugins.sms import services
 
 
@@ -32,4 +33,8 @@ async def _fields(request: Request) -> dict:
        opt={"plugin": "sms", "unit_from": "unit_id", "exclude_from_csrf": True}, name="sms_delivery_receipt")
 async def delivery_receipt(request: Request, unit_id: int, secret: str) -> dict:
     """Báo cáo gửi tin từ cổng SMS (delivered / failed)."""
+    if request.cookies:
+        # a gateway sends no cookie: a request with one comes from a browser, which a page could
+        # make post here without a CSRF token; the URL's secret alone authenticates this route
+        raise ValidationError("Đường dẫn này chỉ dành cho cổng SMS, không dùng kèm phiên đăng nhập.")
     return await services.record_receipt(unit_id=unit_id, secret=secret, fields=await _fields(request))

@@ -112,11 +112,18 @@ async def record_receipt(*, unit_id: int, secret: str, fields: dict, values: dic
 
 async def match_pending_receipts(job: dict | None = None) -> dict[str, int]:
     """The job: settle kept receipts whose message can now take them; drop the old ones."""
+    from plugins.sms.tables import SmsSegment
+
     counts = {"applied": 0, "pending": 0, "dropped": 0}
+    smpp = settings_values().get("backend") == "smpp"
     for row in await SmsReceipt.select().order_by(SmsReceipt.id):
         receipt = Receipt(provider_id=row["provider_id"], delivered=row["delivered"], reason=row["reason"],
                           message_id=row["message_id"])
-        outcome = await _settle(receipt)
+        if smpp or await SmsSegment.exists().where(SmsSegment.provider_id == receipt.provider_id):
+            # a part's receipt: never settles the whole message by itself
+            outcome = "applied" if await _settle_segment(receipt.provider_id, bool(receipt.delivered), receipt.reason) else "pending"
+        else:
+            outcome = await _settle(receipt)
         if outcome in ("applied", "duplicate"):
             counts["applied"] += 1
         elif clock.now() - row["received_at"] > KEEP_UNMATCHED:
@@ -125,6 +132,108 @@ async def match_pending_receipts(job: dict | None = None) -> dict[str, int]:
             counts["pending"] += 1
             continue
         await SmsReceipt.delete().where(SmsReceipt.id == row["id"])
+    # messages whose last receipt overtook the end of their send
+    for row in await SmsSegment.select(SmsSegment.message_id).where(
+            (SmsSegment.settled == False) & SmsSegment.status.is_in(["delivered", "failed"])).distinct():  # noqa: E712
+        if await settle_message(row["message_id"]) == "waiting":
+            counts["pending"] += 1
     if counts["pending"]:
         await jobs.schedule(MATCH_JOB, run_at=clock.now() + MATCH_DELAY, dedupe_key=f"sms:{MATCH_JOB}", plugin="sms")
     return counts
+
+
+# -- SMPP: one row per part, written before its submit_sm --------------------------------------
+
+async def submit_message_smpp(backend, *, message_id: int, to: str, text: str, sender: str) -> str:
+    """Send one message over SMPP, part by part; returns the first part's SMSC id (the message's
+    provider id). Parts already submitted by an earlier attempt (a transient failure midway) are
+    not submitted again. Each part's row is committed ``pending`` before its submit_sm, so a
+    receipt that comes before the submit_sm_resp is matched as soon as the id is known."""
+    from plugins.sms.smpp import encode_parts
+    from plugins.sms.tables import SmsSegment
+
+    config = backend.config
+    parts = encode_parts(text, gsm_coding=config.data_coding, ucs2_coding=config.ucs2_data_coding, reference=message_id)
+    rows = {row["part"]: row for row in await SmsSegment.select().where(SmsSegment.message_id == message_id)}
+    missing = [SmsSegment(message_id=message_id, part=part.number, parts=part.total, created_at=clock.now())
+               for part in parts if part.number not in rows]
+    if missing:
+        await SmsSegment.insert(*missing)
+        rows = {row["part"]: row for row in await SmsSegment.select().where(SmsSegment.message_id == message_id)}
+    first_id = rows[1]["provider_id"] if 1 in rows else None
+    for part in parts:
+        row = rows[part.number]
+        if row["provider_id"]:
+            continue
+        provider_id = await backend.submit_part(part, to=to, sender=sender)
+        await SmsSegment.update({SmsSegment.provider_id: provider_id, SmsSegment.status: "submitted"}).where(
+            (SmsSegment.id == row["id"]) & (SmsSegment.status == "pending"))
+        if part.number == 1:
+            first_id = provider_id
+        await _apply_kept_receipts(provider_id)
+    return first_id
+
+
+async def _apply_kept_receipts(provider_id: str) -> None:
+    """A receipt that came before the submit_sm_resp is waiting in ``sms_receipt``: apply it."""
+    for kept in await SmsReceipt.select().where((SmsReceipt.provider_id == provider_id) & SmsReceipt.message_id.is_null()):
+        if await _settle_segment(provider_id, kept["delivered"], kept["reason"]):
+            await SmsReceipt.delete().where(SmsReceipt.id == kept["id"])
+
+
+async def _settle_segment(provider_id: str, delivered: bool, reason: str) -> bool:
+    """Record a part's receipt; settle its message when every part has one. False when no part
+    has that id yet."""
+    from plugins.sms.tables import SmsSegment
+
+    for _ in range(2):  # once more when its submit_sm_resp was recorded between our two looks
+        updated = await SmsSegment.update({SmsSegment.status: "delivered" if delivered else "failed", SmsSegment.error: reason[:1000]}).where(
+            (SmsSegment.provider_id == provider_id) & SmsSegment.status.is_in(["pending", "submitted"])).returning(SmsSegment.message_id)
+        if updated:
+            await settle_message(updated[0]["message_id"])
+            return True
+        if await SmsSegment.exists().where((SmsSegment.provider_id == provider_id) & SmsSegment.status.is_in(["delivered", "failed"])):
+            return True  # a repeated receipt: the SMSC sends again what it did not see acknowledged
+    return False
+
+
+async def settle_message(message_id: int) -> str:
+    """A message whose parts all have their receipt becomes delivered (all delivered) or failed
+    (the first failed part's reason). While the core has not yet recorded it as sent (its last
+    part's receipt overtook the end of the send), the match job comes back to it."""
+    from plugins.sms.tables import SmsSegment
+
+    parts = await SmsSegment.select(SmsSegment.part, SmsSegment.status, SmsSegment.error).where(
+        SmsSegment.message_id == message_id).order_by(SmsSegment.part)
+    if not parts or any(part["status"] in ("pending", "submitted") for part in parts):
+        return "incomplete"  # other parts' receipts are still to come
+    failed = [part for part in parts if part["status"] == "failed"]
+    if failed:
+        reason = failed[0]["error"] + (f" (phần {failed[0]['part']}/{len(parts)})" if len(parts) > 1 else "")
+        values = {Message.status: "failed", Message.error: reason[:1000]}
+    else:
+        values = {Message.status: "delivered", Message.delivered_at: clock.now()}
+    settled = await Message.update(values).where((Message.id == message_id) & Message.status.is_in(["sent", "unknown"])).returning(Message.id)
+    if settled or not await Message.exists().where((Message.id == message_id) & (Message.status == "sending")):
+        await SmsSegment.update({SmsSegment.settled: True}).where(SmsSegment.message_id == message_id)
+        return "settled"
+    await jobs.schedule(MATCH_JOB, run_at=clock.now() + MATCH_DELAY, dedupe_key=f"sms:{MATCH_JOB}", plugin="sms")
+    return "waiting"
+
+
+async def record_smpp_receipt(receipt) -> str:
+    """A deliver_sm receipt from the SMSC (one per part): ``applied``, ``pending`` (kept until its
+    submit_sm_resp is recorded) or ``ignored`` (an intermediate state)."""
+    if receipt.delivered is None:
+        return "ignored"
+    reason = "" if receipt.delivered else f"Nhà mạng báo không gửi được (stat={receipt.state}, err={receipt.error})"
+    if await _settle_segment(receipt.provider_id, receipt.delivered, reason):
+        return "applied"
+    await SmsReceipt.insert(SmsReceipt(provider_id=receipt.provider_id, message_id=None, delivered=receipt.delivered, reason=reason,
+                                       received_at=clock.now()))
+    # the resp may have been recorded between our look and our insert: look once more
+    if await _settle_segment(receipt.provider_id, receipt.delivered, reason):
+        await SmsReceipt.delete().where((SmsReceipt.provider_id == receipt.provider_id) & SmsReceipt.message_id.is_null())
+        return "applied"
+    await jobs.schedule(MATCH_JOB, run_at=clock.now() + MATCH_DELAY, dedupe_key=f"sms:{MATCH_JOB}", plugin="sms")
+    return "pending"

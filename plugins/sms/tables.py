@@ -16,3 +16,20 @@ class SmsReceipt(Table, tablename="sms_receipt"):
     delivered = Boolean(default=False)
     reason = Text(default="")
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class SmsSegment(Table, tablename="sms_segment"):
+    """One part of a message sent over SMPP: written ``pending`` before its submit_sm, so that a
+    delivery receipt overtaking the submit_sm_resp finds it; ``submitted`` with the SMSC's id once
+    the resp came; ``delivered`` or ``failed`` from its own receipt (one receipt per part). The
+    message is settled when every part is; ``settled`` marks parts whose message was."""
+
+    id: Serial
+    message_id = Integer(index=True)
+    part = Integer(default=1)
+    parts = Integer(default=1)
+    provider_id = Varchar(length=255, null=True, default=None, index=True)
+    status = Varchar(length=16, default="pending")
+    error = Text(default="")
+    settled = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())

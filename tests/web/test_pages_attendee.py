@@ -71,7 +71,7 @@ def test_the_personal_link_opens_my_conferences(world):
     english = me.post("/lang", data={"_csrf_token": form_token(html), "lang": "en", "next": "/me"})
     assert english.status_code == 303 and english.headers["location"] == "/me"
     page = me.get("/me").text
-    assert 'lang="en"' in page and "My conferences" in page and "Not answered yet" in page and "Attend" in page
+    assert 'lang="en"' in page and "My conferences" in page and "Not answered" in page and "Attend" in page
     assert "14/05/2030 08:00 – 11:30" in page
     me.post("/lang", data={"_csrf_token": form_token(page), "lang": "vi", "next": "/me"})
 

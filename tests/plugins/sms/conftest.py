@@ -10,7 +10,8 @@ from core.plugins import build_plugin_host
 from plugins.sms.channel import forget_unit_options
 from tests.plugins.sms.gateway import running_gateway
 
-FAST_RETRIES = {"retry_attempts": 3, "retry_base_ms": 10, "requeue_seconds": 120, "timeout_seconds": 1}
+# one request at a time unless a test asks for more: planned failures then fall on known messages
+FAST_RETRIES = {"retry_attempts": 3, "retry_base_ms": 10, "requeue_seconds": 120, "timeout_seconds": 1, "concurrency": 1}
 
 
 @pytest.fixture
@@ -59,3 +60,24 @@ def twilio(gateway, **extra) -> dict:
     return {"preset": "twilio_form", "url": f"{gateway.url}/twilio/{{{{account}}}}/Messages.json", "account": "AC42",
             "api_secret": "tw-token-987654", "sender_id": "+15005550006", "public_url": "http://hoinghi.test",
             "rate_per_second": 1000, **extra}
+
+
+@pytest.fixture
+def smsc():
+    from tests.plugins.sms.smsc import running_smsc
+
+    with running_smsc() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+async def _close_smpp_sessions():
+    yield
+    from plugins.sms.channel import close_backends
+
+    await close_backends()
+
+
+def smpp(smsc, **extra) -> dict:
+    return {"backend": "smpp", "smpp_host": "127.0.0.1", "smpp_port": smsc.port, "smpp_system_id": "hoinghi",
+            "smpp_password": "pw771sec", "sender_id": "TINH-UY", "rate_per_second": 1000, "smpp_window": 4, **extra}

@@ -29,6 +29,7 @@ class Gateway:
         self.planned: collections.deque[str] = collections.deque()
         self.hang_seconds = 2.0
         self.record_bodies = True
+        self.keep_requests = True  # False (benchmarks): only count, so memory stays flat
         self.count = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -66,6 +67,7 @@ class Gateway:
 def _handler(gateway: Gateway):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real gateways
+        disable_nagle_algorithm = True  # headers and body in separate writes must not wait for a delayed ACK
 
         def log_message(self, *args):  # quiet
             pass
@@ -99,7 +101,8 @@ def _handler(gateway: Gateway):
                     record["json"] = json.loads(raw.decode())
                 elif raw:
                     record["form"] = dict(parse_qsl(raw.decode()))
-            gateway.requests.append(record)
+            if gateway.keep_requests:
+                gateway.requests.append(record)
             twilio = path.startswith("/twilio")
             if outcome == "hang":
                 time.sleep(gateway.hang_seconds)

@@ -53,6 +53,11 @@ async def test_the_gateway_calls_back_and_the_message_is_delivered(db, gateway, 
         missing_id = httpx.get(delivered["json"]["CallbackUrl"], params={"SendSuccess": "1"})
         assert missing_id.status_code == 422 and "thiếu mã tin nhắn" in missing_id.json()["error"]
 
+        # a session cookie is refused (the route is CSRF-exempt: only the URL's secret counts)
+        with_cookie = httpx.get(delivered["json"]["CallbackUrl"], params={"SMSID": "gw-1", "SendSuccess": "1"},
+                                cookies={"session": "x"})
+        assert with_cookie.status_code == 422 and "phiên đăng nhập" in with_cookie.json()["error"]
+
         # switched off for the unit: its receipt URL answers as if it did not exist
         await host.set_state(SYSTEM, first["unit_id"], "sms", "off")
         assert gateway.deliver(delivered).status_code == 404

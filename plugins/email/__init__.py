@@ -1,0 +1,7 @@
+"""Email channel: SMTP through aiosmtplib (STARTTLS or TLS, credentials), HTML and text bodies
+from the notification templates, attachments from the ``message_attachments`` hook (the calendar
+plugin's .ics), a sender per unit, Message-ID and List-Unsubscribe headers. Mail gives no
+delivery receipt: ``sent`` is final."""
+
+LABEL = "Thư điện tử (email)"
+REQUIRES: tuple[str, ...] = ()
