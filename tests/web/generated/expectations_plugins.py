@@ -80,6 +80,21 @@ def _screen_code(seed: Seed, place: Place) -> str:
     return selfcheck.screen_code(place.published_venue["id"])
 
 
+def _sms_secret(seed: Seed, place: Place) -> str:
+    from plugins.sms.channel import receipt_secret
+
+    return receipt_secret(seed.place("sibling").unit["id"])
+
+
+def _unsubscribe_token(seed: Seed, place: Place) -> str:
+    from plugins.email.channel import unsubscribe_token
+
+    return unsubscribe_token(seed.place("sibling").person["id"])
+
+
+SIBLING_UNIT = lambda seed, place: seed.place("sibling").unit["id"]  # noqa: E731
+SMS_RECEIPT = {"unit_id": SIBLING_UNIT, "secret": _sms_secret}
+UNSUBSCRIBE = {"unit_id": SIBLING_UNIT, "person_id": lambda seed, place: seed.place("sibling").person["id"], "token": _unsubscribe_token}
 QR = "/api/v1/qr_checkin/conferences/{conference_id:int}"
 QR_PAGES = "/qr_checkin/conferences/{conference_id:int}"
 SHEET = {"sheet_id": qr("sheet")}
@@ -98,12 +113,13 @@ PLUGIN_EXPECTATIONS: dict[tuple[str, str], Expect] = {
                                                                           positions=ONCE),
     ("GET", "/me/ical"): Expect("attendee", positions=ONCE),
     ("POST", "/me/ical/feed/rotate"): Expect("attendee", positions=ONCE, ok=(303,)),
-    # -- sms: the delivery-receipt callback, authenticated by the secret in its URL only: a wrong
-    # secret is refused whoever calls
-    ("GET", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect(
-        "fixed", fixed=404, positions=ONCE, fill={"secret": lambda seed, place: "khong-dung"}),
-    ("POST", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect(
-        "fixed", fixed=404, positions=ONCE, fill={"secret": lambda seed, place: "khong-dung"}),
+    # -- sms and email (on at unit B): callbacks authenticated by the secret in their URL alone;
+    # a request carrying any cookie comes from a browser, not a gateway or mail client, and is
+    # refused (422) even with the right secret — every caller here carries at least the CSRF cookie
+    ("GET", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect("fixed", fixed=422, positions=ONCE, fill=SMS_RECEIPT),
+    ("POST", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect("fixed", fixed=422, positions=ONCE, fill=SMS_RECEIPT),
+    ("POST", "/api/v1/email/units/{unit_id:int}/unsubscribe/{person_id:int}/{token:str}"): Expect(
+        "fixed", fixed=422, positions=ONCE, fill=UNSUBSCRIBE),
 
     # -- evaluation: templates belong to a unit (usable below it); forms to the organising unit's
     # conference — a unit that only hosts a venue may not see them (403)

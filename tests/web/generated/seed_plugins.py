@@ -18,6 +18,9 @@ from __future__ import annotations
 from tests.web.generated.seed import POSITIONS, SYSTEM, Place
 
 ON_AT_ROOT = ("ical", "evaluation", "qr_checkin")
+# the channels only where their callback routes are called (the sibling unit B), so that the
+# core's message routes elsewhere keep the console channel
+ON_AT_SIBLING = ("sms", "email")
 EVALUATION_CONTENT = {
     "title": "Phiếu đánh giá hội nghị",
     "sections": [{"title": "Nội dung", "questions": [
@@ -34,6 +37,8 @@ async def seed_plugins(places: dict[str, Place], *, root: dict, attendee: dict) 
     host = build_plugin_host()
     for plugin in ON_AT_ROOT:
         await host.set_state(SYSTEM, root["id"], plugin, "on")
+    for plugin in ON_AT_SIBLING:
+        await host.set_state(SYSTEM, places["sibling"].unit["id"], plugin, "on")
     return {"evaluation": await _evaluation(host, places, attendee), "qr_checkin": await _qr_checkin(places)}
 
 
