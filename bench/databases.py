@@ -34,7 +34,7 @@ async def bench_database(kind: str):
     from core.db import EmbeddedSQLiteEngine, bind_engine, close_engine
 
     if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="hoinghi-bench-") as var_dir:
+        with tempfile.TemporaryDirectory(prefix="hoinghi-bench-", ignore_cleanup_errors=True) as var_dir:  # a stopping server may still write
             _migrate({"HOINGHI_VAR_DIR": var_dir, "DATABASE_URL": ""})
             engine = EmbeddedSQLiteEngine(path=str(Path(var_dir) / "hoinghi.sqlite"))
             bind_engine(engine)

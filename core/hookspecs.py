@@ -91,17 +91,6 @@ class AppSpecs:
         (name, capabilities, ``send``); which units use them is per-unit enablement."""
 
     @hookspec
-    def channel_settings_schema(self, channel: str) -> dict[str, dict] | None:
-        """Scope: app. Called by the notification settings pages for each channel they show.
-
-        The plugin that contributes ``channel`` (a name from ``notification_channels``) returns
-        the settings of its backend, in the ``settings_schema`` shape ({key: {"scope",
-        "type", "default", "secret", "label"}}): deployment keys (server, credentials, rate:
-        read-only on the page, secrets never shown) and unit keys (sender id, diacritics: edited
-        per unit through ``core.plugins.set_plugin_setting``). Other plugins return None.
-        """
-
-    @hookspec
     def job_handlers(self) -> dict[str, Any]:
         """Scope: app. Called when the worker starts. Return {job kind: async function(job)}
         for jobs the plugin schedules with ``core.jobs.schedule(plugin=...)``. A handler must be

@@ -25,15 +25,6 @@ def notification_channels():
 
 
 @hookimpl
-def channel_settings_schema(channel):
-    if channel != "email":
-        return None
-    from plugins.email.settings import SCHEMA
-
-    return SCHEMA
-
-
-@hookimpl
 def register_routes():
     from plugins.email.routes import unsubscribe
 

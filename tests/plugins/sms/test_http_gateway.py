@@ -317,3 +317,17 @@ async def test_the_core_preview_carries_segments_cost_and_the_saving_without_dia
     forget_unit_options()
     folded = await notifications.preview(SYSTEM, host, kind="invitation", conference_id=conference["id"], channel="sms")
     assert folded["channel_figures"]["fold"] is True and folded["estimated_cost"] == figures["without_diacritics"]["cost"]
+
+
+async def test_the_pages_preview_lines_show_the_same_segments_and_saving(db, gateway, configure_sms):
+    """notification_preview_parts: what the notification pages print beside a preview."""
+    from web.hook_parts import preview_parts
+
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, cost_per_segment=800))
+    body = "Kính mời đồng chí Nguyễn Văn An dự Hội nghị báo cáo viên tháng 3 lúc 08:00 ngày 12/03/2030 tại Hội trường Tỉnh ủy."
+    parts = {part["label"]: part["value"] for part in await preview_parts(host, tree["province"], channel="sms", subject="",
+                                                                         body=body, recipients=1000)}
+    assert parts["Số tin mỗi người (mã hoá ucs2)"] == "2" and parts["Tổng số tin"] == "2.000"
+    assert parts["Chi phí ước tính"] == "1.600.000" and parts["Gửi không dấu sẽ tiết kiệm"] == "1.000 tin (50%)"
+    assert await preview_parts(host, tree["province"], channel="email", subject="", body=body, recipients=1) == []
