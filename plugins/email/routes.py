@@ -23,12 +23,13 @@ from plugins.email.channel import unsubscribe_token
       opt={"plugin": "email", "unit_from": "unit_id", "exclude_from_csrf": True}, name="email_unsubscribe")
 async def unsubscribe(request: Request, unit_id: int, person_id: int, token: str) -> dict:
     """Thôi nhận thư điện tử (một lần bấm, RFC 8058)."""
-    if request.cookies:
-        raise ValidationError("Đường dẫn này chỉ dành cho chương trình đọc thư, không dùng kèm phiên đăng nhập.")
+    # an address that leads nowhere answers 404 first, whatever the request carries
     if not hmac.compare_digest(unsubscribe_token(person_id).encode(), token.encode()):
         raise NotFound("Không tìm thấy trang này.")
     unit = await get_unit(unit_id)
     if not await Person.exists().where((Person.id == person_id) & Person.unit.path.like(f"{unit['path']}%")):
         raise NotFound("Không tìm thấy trang này.")
+    if request.cookies:
+        raise ValidationError("Đường dẫn này chỉ dành cho chương trình đọc thư, không dùng kèm phiên đăng nhập.")
     await notifications.opt_out(person_id, "email")
     return {"status": "unsubscribed"}

@@ -29,7 +29,9 @@ def _opt(unit_from: str, **extra) -> dict:
 
 
 STAFF_PAGE = {"access": "staff", "page": True}
-ATTENDEE_PAGE = {"access": "attendee", "page": True}
+# no "access": the plugin guard (unit_from="attendee_session") answers 404 to whoever has no
+# personal-link session, as where the plugin is off — the route's existence is not revealed
+ATTENDEE_PAGE = {"page": True}
 
 
 # -- request bodies -------------------------------------------------------------------------------
@@ -322,8 +324,10 @@ async def page_trend(actor: Actor, unit_id: int, series_id: int) -> Template:
 async def page_my_conference(request: Request, conference_id: int) -> Template | Redirect:
     """Where the venue screen's QR leads: the person's open forms of that conference."""
     person_id = _person(request)
-    forms = await services.forms_for_person(person_id, conference_ids=await _my_conferences(request, person_id),
-                                            conference_id=conference_id)
+    conference_ids = await _my_conferences(request, person_id)
+    if conference_id not in conference_ids:
+        raise NotFound("Không tìm thấy trang này.")  # not one of the person's conferences (or the plugin is off there)
+    forms = await services.forms_for_person(person_id, conference_ids=conference_ids, conference_id=conference_id)
     pending = [form for form in forms if not form["answered"]]
     if len(pending) == 1 and len(forms) == 1:
         return Redirect(f"/me/evaluation/forms/{pending[0]['id']}", status_code=303)

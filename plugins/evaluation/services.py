@@ -622,10 +622,14 @@ async def results(actor: Actor, *, conference_id: int, form_id: int, texts: bool
 async def compute_results(form: dict, *, conference: dict, texts: bool = True, by_unit: bool = False, text_limit: int = 500) -> dict:
     content = await _version_content(form["version_id"])
     questions = q.questions_of(content)
-    # independent reads, side by side (PostgreSQL's pool, SQLite's reader connections)
-    responses, asked, counts, text_n, text_rows = await asyncio.gather(
-        EvaluationResponse.count().where(EvaluationResponse.form_id == form["id"]).run(), asked_count(form), tally(form["id"]),
-        _text_counts(form["id"]), _text_rows(form["id"], text_limit) if texts else _nothing())
+    # independent reads, side by side (PostgreSQL's pool, SQLite's reader connections) — but
+    # one after the other inside a transaction: its one connection runs one query at a time
+    reads = [EvaluationResponse.count().where(EvaluationResponse.form_id == form["id"]).run(), asked_count(form), tally(form["id"]),
+             _text_counts(form["id"]), _text_rows(form["id"], text_limit) if texts else _nothing()]
+    if EvaluationResponse._meta.db.current_transaction.get() is None:
+        responses, asked, counts, text_n, text_rows = await asyncio.gather(*reads)
+    else:
+        responses, asked, counts, text_n, text_rows = [await read for read in reads]
     suppressed = responses < MIN_GROUP
     summary = []
     for question in questions:

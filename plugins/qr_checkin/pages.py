@@ -18,6 +18,8 @@ from plugins.qr_checkin.settings import PLUGIN
 
 STATIC = Path(__file__).parent / "static"
 PAGE = {"page": True}
+# staff pages: "access": "staff" sends whoever is not signed in to the sign-in page (web/errors.py)
+STAFF_PAGE = {"access": "staff", "page": True}
 
 
 @get("/qr_checkin/conferences/{conference_id:int}/scanner", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
@@ -76,7 +78,7 @@ async def _staff_scope(actor: Actor, conference_id: int):
     return await conference_scope(actor, conference_id, "checkin")
 
 
-@get("/qr_checkin/conferences/{conference_id:int}/devices", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
+@get("/qr_checkin/conferences/{conference_id:int}/devices", opt={"plugin": PLUGIN, "unit_from": "conference_id", **STAFF_PAGE},
      include_in_schema=False)
 async def devices_page(actor: Actor, conference_id: int) -> Template:
     """Scanner keys of the conference (issue, list; revoking is the core's token page/API)."""
@@ -87,7 +89,7 @@ async def devices_page(actor: Actor, conference_id: int) -> Template:
                                                          "issued": None, "whole": scope.whole})
 
 
-@post("/qr_checkin/conferences/{conference_id:int}/devices", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
+@post("/qr_checkin/conferences/{conference_id:int}/devices", opt={"plugin": PLUGIN, "unit_from": "conference_id", **STAFF_PAGE},
       include_in_schema=False)
 async def issue_device(request: Request, actor: Actor, conference_id: int) -> Template:
     """A new scanner key, shown once inside the scanner link's fragment (never sent in a URL)."""
@@ -103,7 +105,7 @@ async def issue_device(request: Request, actor: Actor, conference_id: int) -> Te
     return page
 
 
-@get("/qr_checkin/conferences/{conference_id:int}/badges", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
+@get("/qr_checkin/conferences/{conference_id:int}/badges", opt={"plugin": PLUGIN, "unit_from": "conference_id", **STAFF_PAGE},
      include_in_schema=False)
 async def sheets_page(actor: Actor, conference_id: int) -> Template:
     scope = await _staff_scope(actor, conference_id)
@@ -111,7 +113,7 @@ async def sheets_page(actor: Actor, conference_id: int) -> Template:
     return Template("qr_checkin/sheets.html", context={"conference": scope.conference, "venues": venues, "whole": scope.whole})
 
 
-@post("/qr_checkin/conferences/{conference_id:int}/badges", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
+@post("/qr_checkin/conferences/{conference_id:int}/badges", opt={"plugin": PLUGIN, "unit_from": "conference_id", **STAFF_PAGE},
       include_in_schema=False)
 async def request_sheet(request: Request, actor: Actor, conference_id: int) -> Redirect:
     form = await request.form()
@@ -120,7 +122,7 @@ async def request_sheet(request: Request, actor: Actor, conference_id: int) -> R
     return Redirect(f"/qr_checkin/conferences/{conference_id}/badges/{sheet['id']}", status_code=303)
 
 
-@get("/qr_checkin/conferences/{conference_id:int}/badges/{sheet_id:int}", opt={"plugin": PLUGIN, "unit_from": "conference_id", **PAGE},
+@get("/qr_checkin/conferences/{conference_id:int}/badges/{sheet_id:int}", opt={"plugin": PLUGIN, "unit_from": "conference_id", **STAFF_PAGE},
      include_in_schema=False)
 async def sheet_page(request: Request, actor: Actor, conference_id: int, sheet_id: int) -> Template:
     """The sheet's progress (htmx polls the fragment until it is done), then its print files."""

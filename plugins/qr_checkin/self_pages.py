@@ -14,6 +14,9 @@ from plugins.qr_checkin import badges, selfcheck
 from plugins.qr_checkin.settings import PLUGIN
 
 VENUE = {"plugin": PLUGIN, "unit_from": "venue_id", "page": True}
+# the venue screen is for check-in staff: "access": "staff" sends whoever is not signed in to
+# the sign-in page (web/errors.py); the self check-in steps stay open to whoever scans the code
+SCREEN = {**VENUE, "access": "staff"}
 OTP_STORE = "qr_checkin_otp"
 
 
@@ -21,7 +24,7 @@ def _session(request: Request) -> dict:
     return dict(request.session or {}) if isinstance(request.scope.get("session"), dict) else {}
 
 
-@get("/qr_checkin/venues/{venue_id:int}/screen", opt=VENUE, include_in_schema=False)
+@get("/qr_checkin/venues/{venue_id:int}/screen", opt=SCREEN, include_in_schema=False)
 async def venue_screen(request: Request, actor: Actor, venue_id: int) -> Template:
     """For a projector at the venue: the self check-in code (changing every 30 s) and what other
     plugins add through ``venue_screen_panels``."""
@@ -37,7 +40,7 @@ async def venue_screen(request: Request, actor: Actor, venue_id: int) -> Templat
         "staff_only": await selfcheck.staff_scans_only(conference["id"])})
 
 
-@get("/qr_checkin/venues/{venue_id:int}/screen/code", opt=VENUE, include_in_schema=False)
+@get("/qr_checkin/venues/{venue_id:int}/screen/code", opt=SCREEN, include_in_schema=False)
 async def venue_screen_code(request: Request, actor: Actor, venue_id: int) -> Template:
     await selfcheck.screen(actor, venue_id)
     url = f"{str(request.base_url).rstrip('/')}/qr_checkin/venues/{venue_id}/self/{selfcheck.screen_code(venue_id)}"

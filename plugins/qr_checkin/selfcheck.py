@@ -26,7 +26,7 @@ import secrets
 from core import clock, notifications
 from core.access import Actor, Grant, conference_scope
 from core.config import get_settings
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.services import rollcall
 from core.services.people import parse_phone
 from core.tables import Conference, Invitation, Person, Venue
@@ -107,7 +107,9 @@ async def staff_scans_only(conference_id: int) -> bool:
 
 
 async def set_staff_scans_only(actor: Actor, conference_id: int, value: bool) -> dict:
-    await conference_scope(actor, conference_id, "manage")
+    scope = await conference_scope(actor, conference_id, "manage")
+    if not scope.whole:  # the setting is the whole conference's: a venue's host may not change it
+        raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới đổi được cách điểm danh của hội nghị.")
     updated = await QrConferenceSetting.update({QrConferenceSetting.staff_scans_only: value}).where(
         QrConferenceSetting.conference == conference_id).returning(QrConferenceSetting.id)
     if not updated:

@@ -260,20 +260,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
         fill={"invitation_id": lambda seed, place: (seed.attendee_invitation if place is seed.place("own")
                                                     else seed.other_invitation)["id"]}),
 
-    # -- plugin routes (their guard answers 404 where the plugin is off for the unit)
-    ("GET", "/ical/{feed_token:str}"): Expect("fixed", fixed=200, positions=ONCE,
-                                              fill={"feed_token": lambda seed, place: f"{seed.feed_token}.ics"}),
-    ("GET", "/ical/units/{unit_id:int}/cong-khai.ics"): Expect("fixed", fixed=200, positions=ONCE),
-    # not public: its invitees only (the attendee is invited to the own unit's conference)
-    ("GET", "/ical/conferences/{conference_id:int}/hoi-nghi.ics"): Expect("fixed", fixed=404, fixed_for={"attendee": 200},
-                                                                          positions=ONCE),
-    ("GET", "/me/ical"): Expect("attendee", positions=ONCE),
-    ("POST", "/me/ical/feed/rotate"): Expect("attendee", positions=ONCE, ok=(303,)),
-    # authenticated by the secret in its URL only: a wrong secret is refused whoever calls
-    ("GET", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect(
-        "fixed", fixed=404, positions=ONCE, fill={"secret": lambda seed, place: "khong-dung"}),
-    ("POST", "/api/v1/sms/units/{unit_id:int}/receipts/{secret:str}"): Expect(
-        "fixed", fixed=404, positions=ONCE, fill={"secret": lambda seed, place: "khong-dung"}),
+    # plugin routes: expectations_plugins.py
 }
 
 # One module per area, so that the areas' entries are written and merged apart.

@@ -69,6 +69,7 @@ class Seed:
     newcomer: dict  # a staff user with no role yet
     api_keys: dict[str, str]  # role -> an API key of that role's test user, on unit A
     samples: dict[str, dict]  # materials of the own conference by kind of content: pdf, png, html, svg, zip
+    plugins: dict[str, dict] = dataclasses.field(default_factory=dict)  # the plugins' objects (seed_plugins.py)
 
     def place(self, position: str) -> Place:
         return self.places[position]
@@ -190,14 +191,15 @@ async def seed() -> Seed:
         samples[label] = await materials.add_material(
             SYSTEM, conference_id=places["own"].conference["id"], title=f"Mẫu {label}", kind="huong_dan", filename=filename,
             chunks=_chunks(content))
-    from core.plugins import build_plugin_host
-
-    await build_plugin_host().set_state(SYSTEM, province["id"], "ical", "on")  # so its routes are exercised
     attendee = places["own"].person
+    from tests.web.generated.seed_plugins import seed_plugins
+
+    plugin_objects = await seed_plugins(places, root=province, attendee=attendee)  # plugins on, and their objects
     _, plaintext = await tokens.issue_secret_token(SYSTEM, purpose="login_link", subject_type="person", subject_id=attendee["id"],
                                                    ttl=dt.timedelta(days=3650), label=attendee["full_name"])
     feed = await tokens.derived_token("calendar_feed", "person", attendee["id"])
     await people.get_person(SYSTEM, attendee["id"])
     return Seed(places=places, usernames=usernames, user_ids=user_ids, password=PASSWORD, login_path=f"/i/{plaintext}",
                 attendee=attendee, attendee_invitation=places["own"].invitation, other_invitation=places["sibling"].invitation,
-                feed_token=feed, newcomer=newcomer, api_keys=api_keys, samples=samples)
+                feed_token=feed, newcomer=newcomer, api_keys=api_keys, samples=samples,
+                plugins=plugin_objects)
