@@ -49,7 +49,7 @@ test-postgres: $(STAMP)
 # Refresh web/locale/*/messages.po from the sources (then translate the new empty entries).
 i18n: $(STAMP)
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k gettext -k ngettext:1,2 -k N_ -o var/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_ -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)

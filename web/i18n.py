@@ -66,6 +66,16 @@ def ngettext(singular: str, plural: str, number: int) -> str:
     return translations(_current_locale.get()).ngettext(singular, plural, number)
 
 
+def pgettext(context: str, message: str) -> str:
+    """For a Vietnamese word whose English depends on where it stands ("Tham dự": the button
+    "Attend", the answer "Attending"): the catalogs hold one entry per (context, word)."""
+    return translations(_current_locale.get()).pgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, number: int) -> str:
+    return translations(_current_locale.get()).npgettext(context, singular, plural, number)
+
+
 def current_locale() -> str:
     return _current_locale.get()
 

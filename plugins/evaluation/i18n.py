@@ -15,3 +15,8 @@ import sys
 def _(message: str) -> str:
     web_i18n = sys.modules.get("web.i18n")
     return web_i18n.gettext(message) if web_i18n is not None else message
+
+
+def pgettext(context: str, message: str) -> str:
+    web_i18n = sys.modules.get("web.i18n")
+    return web_i18n.pgettext(context, message) if web_i18n is not None else message

@@ -30,7 +30,7 @@ from core.services.units import get_unit
 from core.tables import AgendaSession, Attendance, Conference, Invitation, Person, SessionSpeaker, Speaker, Unit
 from core.text import clean
 from plugins.evaluation import questions as q
-from plugins.evaluation.i18n import _
+from plugins.evaluation.i18n import _, pgettext
 from plugins.evaluation.settings import PLUGIN, unit_value
 from plugins.evaluation.tables import (EvaluationAnswer, EvaluationForm, EvaluationParticipation, EvaluationResponse,
                                        EvaluationTemplate, EvaluationTemplateVersion, EvaluationText)
@@ -598,7 +598,7 @@ def summarise_question(question: q.Question, counts: dict[int, int], text_n: int
         out["mean"] = _mean(sum(value * counts.get(value, 0) for value in range(q.RATING_MIN, q.RATING_MAX + 1)), n)
     elif question.type == "yes_no":
         distribution = [{"label": _("Có"), "value": 1, "count": counts.get(1, 0)},
-                        {"label": _("Không"), "value": 0, "count": counts.get(0, 0)}]
+                        {"label": pgettext("answer", "Không"), "value": 0, "count": counts.get(0, 0)}]
         out["mean"] = _mean(counts.get(1, 0), n)  # the share answering yes
     else:
         distribution = [{"label": option, "value": index, "count": counts.get(index, 0)} for index, option in enumerate(question.options)]

@@ -44,7 +44,7 @@ SCHEMA: dict[str, dict] = {
     "permanent_codes": {"scope": "deployment", "type": "list", "default": [],
                         "label": N_("Mã lỗi vĩnh viễn (không gửi lại); mã lỗi khác được thử lại")},
     "account": {"scope": "deployment", "type": "str", "default": "", "label": N_("Mã tài khoản")},
-    "api_key": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": N_("Khoá API")},
+    "api_key": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": N_("Khoá API của nhà cung cấp")},
     "api_secret": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": N_("Mật khẩu API")},
     "sender_id": {"scope": "deployment", "type": "str", "default": "", "label": N_("Tên thương hiệu mặc định")},
     "rate_per_second": {"scope": "deployment", "type": "int", "default": 20, "label": N_("Số tin tối đa mỗi giây")},

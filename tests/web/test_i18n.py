@@ -8,25 +8,59 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import PROJECT_ROOT
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
+            "N_": None}
 METHODS = [("web/**.py", "python"), ("plugins/**.py", "python"), ("web/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]
 
 
-def test_every_interface_message_has_an_english_translation():
-    translated = set()
+def _catalog_entries() -> list[tuple[str, str | None, str, str]]:
+    """(catalog, context, msgid, English) of every translated entry of every area's catalog."""
+    entries = []
     for po in sorted((PROJECT_ROOT / "web/locale/en/LC_MESSAGES").glob("*.po")):
         with po.open("rb") as handle:
             catalog = read_po(handle, locale="en")
-        translated |= {message.id if isinstance(message.id, str) else message.id[0] for message in catalog if message.id and message.string}
+        for message in catalog:
+            if message.id and message.string:
+                text = message.id if isinstance(message.id, str) else message.id[0]
+                english = message.string if isinstance(message.string, str) else message.string[0]
+                entries.append((po.stem, message.context, text, english))
+    return entries
+
+
+def test_every_interface_message_has_an_english_translation():
+    translated = {(context, text) for _catalog, context, text, _english in _catalog_entries()}
     missing = []
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
             str(PROJECT_ROOT), method_map=METHODS, keywords=KEYWORDS,
             options_map={"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
         text = message if isinstance(message, str) else message[0]
-        if text and text not in translated:
-            missing.append(f"{filename}:{lineno}: {text!r}")
+        if text and (context, text) not in translated:
+            missing.append(f"{filename}:{lineno}: {text!r}" + (f" (context {context!r})" if context else ""))
     assert not missing, "untranslated (run `make i18n`, then translate in web/locale/en/LC_MESSAGES/*.po):\n" + "\n".join(missing)
+
+
+def test_no_two_catalogs_translate_one_message_differently():
+    """The area catalogs are merged into one, so the last would win: a word whose English depends
+    on where it stands needs a context (``pgettext("verb", "Tham dự")``), not a second entry."""
+    seen: dict[tuple[str | None, str], dict[str, list[str]]] = {}
+    for catalog, context, text, english in _catalog_entries():
+        seen.setdefault((context, text), {}).setdefault(english, []).append(catalog)
+    conflicts = {key: found for key, found in seen.items() if len(found) > 1}
+    assert not conflicts, "\n".join(f"{text!r} (context {context!r}): {found}" for (context, text), found in conflicts.items())
+
+
+def test_a_context_chooses_the_english_of_a_word():
+    from web import i18n
+
+    i18n.use_locale("en")
+    try:
+        assert i18n.pgettext("verb", "Tham dự") == "Attend"
+        assert i18n.gettext("Tham dự") == "Attending"
+        assert i18n.pgettext("verb", "Điểm danh") == "Check in" and i18n.gettext("Điểm danh") == "Roll-call"
+    finally:
+        i18n.use_locale("vi")
+    assert i18n.pgettext("verb", "Tham dự") == "Tham dự"
 
 
 def test_dates_in_the_conference_time_zone():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -29,7 +29,8 @@ def template_environment(plugin_folders: list[str]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
+                                        npgettext=i18n.npgettext)
     environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time)
     environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale)
     return environment

@@ -19,7 +19,7 @@ LABELS = {
              "delegated": N_("Cử người thay")},
     "attendance": {"present": N_("Có mặt"), "late": N_("Đến muộn"), "excused": N_("Vắng có phép"), "absent": N_("Vắng"),
                    "substitute": N_("Người thay")},
-    "role": {"admin": N_("Quản trị"), "organiser": N_("Tổ chức"), "checkin_staff": N_("Điểm danh"), "viewer": N_("Xem")},
+    "role": {"admin": N_("Quản trị"), "organiser": N_("Tổ chức"), "checkin_staff": N_("Cán bộ điểm danh"), "viewer": N_("Chỉ xem")},
     "state": {"on": N_("Bật"), "off": N_("Tắt"), "inherit": N_("Theo đơn vị cấp trên")},
     "status": {"queued": N_("Chờ gửi"), "sending": N_("Đang gửi"), "sent": N_("Đã gửi"), "delivered": N_("Đã nhận"),
                "failed": N_("Không gửi được"), "unknown": N_("Chưa rõ")},
