@@ -33,6 +33,7 @@ KINDS = {
 FORMATS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "hybrid": "Trực tiếp và trực tuyến"}
 STATUSES = {"draft": "Bản nháp", "published": "Đã công bố", "ended": "Đã kết thúc", "cancelled": "Đã huỷ"}
 SIGNIFICANT_FIELDS = {"starts_at", "ends_at", "timezone", "format"}
+SESSION_FIELDS = {"title", "topic", "starts_at", "ends_at"}
 EDITABLE_FIELDS = {"title", "description", "kind", "format", "starts_at", "ends_at", "timezone", "is_public"}
 
 
@@ -238,8 +239,7 @@ async def remove_venue(actor: Actor, venue_id: int) -> None:
         await _record_change(actor, conference, {"venue_removed": (venue["name"], None)}, significant=True)
 
 
-async def add_session(actor: Actor, conference_id: int, *, title: str, topic: str = "", starts_at=None, ends_at=None) -> dict:
-    conference = await _managed(actor, conference_id)
+def _clean_session(conference: dict, *, title: str, topic: str, starts_at, ends_at) -> dict:
     title = clean(title)
     if not title:
         raise ValidationError("Tên phiên không được để trống.", field="title")
@@ -250,18 +250,45 @@ async def add_session(actor: Actor, conference_id: int, *, title: str, topic: st
             raise ValidationError("Thời gian của phiên phải nằm trong thời gian hội nghị.", field=field)
     if start and end and end <= start:
         raise ValidationError("Giờ kết thúc phiên phải sau giờ bắt đầu.", field="ends_at")
+    return {"title": title, "topic": clean(topic), "starts_at": start, "ends_at": end}
+
+
+async def add_session(actor: Actor, conference_id: int, *, title: str, topic: str = "", starts_at=None, ends_at=None) -> dict:
+    conference = await _managed(actor, conference_id)
+    cleaned = _clean_session(conference, title=title, topic=topic, starts_at=starts_at, ends_at=ends_at)
     position = await AgendaSession.count().where(AgendaSession.conference == conference_id)
     async with transaction():
-        row = (await AgendaSession.insert(AgendaSession(conference=conference_id, title=title, topic=clean(topic), starts_at=start,
-                                                        ends_at=end, position=position)).returning(AgendaSession.id))[0]
-        await _record_change(actor, conference, {"session_added": (None, title)}, significant=False)
+        row = (await AgendaSession.insert(AgendaSession(conference=conference_id, position=position, **cleaned))
+               .returning(AgendaSession.id))[0]
+        await _record_change(actor, conference, {"session_added": (None, cleaned["title"])}, significant=False)
     return await AgendaSession.select().where(AgendaSession.id == row["id"]).first()
 
 
-async def remove_session(actor: Actor, session_id: int) -> None:
+async def _session(session_id: int) -> dict:
     session = await AgendaSession.select().where(AgendaSession.id == session_id).first()
     if session is None:
         raise NotFound("Không tìm thấy phiên.")
+    return session
+
+
+async def update_session(actor: Actor, session_id: int, **changes) -> dict:
+    """Retitle or retime an item of the agenda (a change of the agenda is not a significant revision)."""
+    session = await _session(session_id)
+    conference = await _managed(actor, session["conference"])
+    if set(changes) - SESSION_FIELDS:
+        raise ValidationError("Chỉ sửa được tên, chủ đề và thời gian của phiên.")
+    merged = _clean_session(conference, **{**{key: session[key] for key in SESSION_FIELDS}, **changes})
+    diff = {f"session.{key}": (session[key], value) for key, value in merged.items() if session[key] != value}
+    if diff:
+        async with transaction():
+            await AgendaSession.update({getattr(AgendaSession, key): value for key, value in merged.items()}) \
+                .where(AgendaSession.id == session_id)
+            await _record_change(actor, conference, diff, significant=False)
+    return await AgendaSession.select().where(AgendaSession.id == session_id).first()
+
+
+async def remove_session(actor: Actor, session_id: int) -> None:
+    session = await _session(session_id)
     conference = await _managed(actor, session["conference"])
     async with transaction():
         await AgendaSession.delete().where(AgendaSession.id == session_id)
@@ -291,6 +318,43 @@ async def add_speaker(
         await SessionSpeaker.insert(SessionSpeaker(session=session_id, speaker=speaker["id"]))
         await _record_change(actor, conference, {"speaker_added": (None, name)}, significant=False)
     return await Speaker.select().where(Speaker.id == speaker["id"]).first()
+
+
+async def _session_speaker(actor: Actor, conference_id: int, session_id: int, speaker_id: int) -> tuple[dict, dict]:
+    """The conference (managed by the actor) and the speaker, who must be on that session of it."""
+    conference = await _managed(actor, conference_id)
+    link = await SessionSpeaker.select(SessionSpeaker.id).where(
+        (SessionSpeaker.session == session_id) & (SessionSpeaker.speaker == speaker_id)
+        & (SessionSpeaker.session.conference == conference_id)).first()
+    if link is None:
+        raise NotFound("Không tìm thấy người trình bày này trong phiên.")
+    return conference, await Speaker.select().where(Speaker.id == speaker_id).first()
+
+
+async def update_speaker(actor: Actor, conference_id: int, *, session_id: int, speaker_id: int, **changes) -> dict:
+    """Correct a speaker's name, position or organisation (everywhere the speaker appears)."""
+    conference, speaker = await _session_speaker(actor, conference_id, session_id, speaker_id)
+    unknown = set(changes) - {"name", "position_title", "organisation"}
+    if unknown:
+        raise ValidationError("Chỉ sửa được họ tên, chức vụ và cơ quan của người trình bày.")
+    merged = {key: clean(changes.get(key, speaker[key])) for key in ("name", "position_title", "organisation")}
+    if not merged["name"]:
+        raise ValidationError("Cần tên người trình bày.", field="name")
+    diff = {f"speaker.{key}": (speaker[key], value) for key, value in merged.items() if speaker[key] != value}
+    if diff:
+        async with transaction():
+            await Speaker.update({getattr(Speaker, key): value for key, value in merged.items()}).where(Speaker.id == speaker_id)
+            await _record_change(actor, conference, diff, significant=False)
+    return await Speaker.select().where(Speaker.id == speaker_id).first()
+
+
+async def remove_speaker(actor: Actor, conference_id: int, *, session_id: int, speaker_id: int) -> None:
+    """Take a speaker off a session (the speaker's own row stays: other sessions and evaluation
+    results may name them)."""
+    conference, speaker = await _session_speaker(actor, conference_id, session_id, speaker_id)
+    async with transaction():
+        await SessionSpeaker.delete().where((SessionSpeaker.session == session_id) & (SessionSpeaker.speaker == speaker_id))
+        await _record_change(actor, conference, {"speaker_removed": (speaker["name"], None)}, significant=False)
 
 
 async def set_audiences(actor: Actor, conference_id: int, audience_ids: list[int]) -> None:

@@ -122,3 +122,27 @@ async def test_agenda_sessions_and_speakers(db):
     full = await conferences.get_conference(SYSTEM, conference["id"])
     assert [s["name"] for s in full["sessions"][0]["speakers"]] == ["Trần Quốc Bảo", speaker_person["full_name"]]
     assert full["audiences"][0]["name"] == "Báo cáo viên"
+
+
+async def test_sessions_and_speakers_are_edited_and_taken_off(db):
+    tree = await make_tree()
+    conference = await make_conference(tree)
+    session = await conferences.add_session(SYSTEM, conference["id"], title="Thời sự", starts_at=local(2026, 3, 10, 8))
+    speaker = await conferences.add_speaker(SYSTEM, conference["id"], session_id=session["id"], name="Tran Quoc Bao")
+    moved = await conferences.update_session(SYSTEM, session["id"], title="Tình hình thời sự", ends_at=local(2026, 3, 10, 9))
+    assert (moved["title"], moved["starts_at"], moved["ends_at"]) == ("Tình hình thời sự", local(2026, 3, 10, 8), local(2026, 3, 10, 9))
+    with pytest.raises(ValidationError, match="sau giờ bắt đầu"):
+        await conferences.update_session(SYSTEM, session["id"], starts_at=local(2026, 3, 10, 9, 30))
+    with pytest.raises(ValidationError):
+        await conferences.update_session(SYSTEM, session["id"], position=3)
+    corrected = await conferences.update_speaker(SYSTEM, conference["id"], session_id=session["id"], speaker_id=speaker["id"],
+                                                 name="Trần Quốc Bảo", organisation="Ban Tuyên giáo")
+    assert (corrected["name"], corrected["organisation"]) == ("Trần Quốc Bảo", "Ban Tuyên giáo")
+    other = await make_conference(tree)
+    with pytest.raises(NotFound):
+        await conferences.remove_speaker(SYSTEM, other["id"], session_id=session["id"], speaker_id=speaker["id"])
+    await conferences.remove_speaker(SYSTEM, conference["id"], session_id=session["id"], speaker_id=speaker["id"])
+    full = await conferences.get_conference(SYSTEM, conference["id"])
+    assert full["sessions"][0]["speakers"] == []
+    revision = full["revision"]
+    assert revision == conference["revision"]  # the agenda is not a significant revision: no sequences rise

@@ -83,6 +83,22 @@ def test_venues_agenda_speakers_and_audiences(seeded):
     detail = admin.get(f"/api/v1/conferences/{cid}").json()
     assert [s["title"] for s in detail["sessions"]] == ["Thông tin thời sự"]
     assert sorted(s["name"] for s in detail["sessions"][0]["speakers"]) == ["Nguyễn Văn Bình", "PGS.TS Lê Văn Cường"]
+    retimed = admin.patch(f"/api/v1/sessions/{session.json()['id']}", json={"ends_at": "2030-03-12T09:30:00+07:00"})
+    assert retimed.status_code == 200 and retimed.json()["ends_at"].startswith("2030-03-12T02:30:00"), retimed.text
+    assert retimed.json()["title"] == "Thông tin thời sự"  # what the change does not name stays
+    assert admin.patch(f"/api/v1/sessions/{session.json()['id']}", json={"title": ""}).status_code == 422
+    assert admin.patch(f"/api/v1/sessions/{session.json()['id']}", json={"position": 2}).status_code == 400
+    guest_path = f"/api/v1/conferences/{cid}/sessions/{session.json()['id']}/speakers/{guest.json()['id']}"
+    corrected = admin.patch(guest_path, json={"position_title": "Phó Giám đốc"})
+    assert corrected.status_code == 200 and corrected.json()["position_title"] == "Phó Giám đốc"
+    assert corrected.json()["name"] == "PGS.TS Lê Văn Cường"
+    assert tiendu.patch(guest_path, json={"name": "X"}).status_code == 403
+    assert admin.delete(f"/api/v1/conferences/{other['id']}/sessions/{session.json()['id']}/speakers/{guest.json()['id']}"
+                        ).status_code == 404
+    assert admin.delete(guest_path).status_code == 204
+    assert admin.delete(guest_path).status_code == 404
+    detail = admin.get(f"/api/v1/conferences/{cid}").json()
+    assert [s["name"] for s in detail["sessions"][0]["speakers"]] == ["Nguyễn Văn Bình"]
 
     audiences = [admin.post("/api/v1/audiences", json={"unit_id": tree["TU"]["id"], "name": name}).json()["id"]
                  for name in ("Báo cáo viên", "Tuyên truyền viên")]

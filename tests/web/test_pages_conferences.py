@@ -305,3 +305,44 @@ def test_after_publishing_the_invitation_list_follows_the_audience_on_confirmati
     editor = admin.get(f"/conferences/{conference_id}").text
     assert "Đã cập nhật danh sách mời: thêm 1, rút 0." in editor and 'data-rsvp="pending">4<' in editor
     assert newcomer["full_name"] in editor
+
+
+def test_the_agenda_is_edited_from_the_page(served):
+    admin = session(served)
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị sửa chương trình")))
+    assert admin.post(f"/conferences/{conference_id}/sessions", data={"session_title": "Thời sự", "session_start": "08:00"}).status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}").text
+    session_id = int(re.search(rf'/conferences/{conference_id}/sessions/(\d+)/edit', editor).group(1))
+    assert admin.post(f"/conferences/{conference_id}/sessions/{session_id}/speakers",
+                      data={"speaker_name": "Nguyen Van Binh", "speaker_position": "Phó ban"}).status_code == 303
+
+    # a session retimed outside the conference's hours is refused beside its field, the typed title kept
+    outside = admin.post(f"/conferences/{conference_id}/sessions/{session_id}/edit",
+                         data={"session_title": "Thông tin thời sự", "session_start": "13:00"})
+    assert outside.status_code == 422 and "trong thời gian hội nghị" in error_beside(outside.text, "session_start")
+    assert 'value="Thông tin thời sự"' in outside.text
+    assert admin.post(f"/conferences/{conference_id}/sessions/{session_id}/edit", data={
+        "session_title": "Thông tin thời sự", "session_topic": "Thời sự", "session_start": "08:30", "session_end": "09:30"}
+    ).status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}")
+    assert "Đã lưu phiên." in editor.text and "08:30–09:30" in editor.text and "<strong>Thông tin thời sự</strong>" in editor.text
+
+    speaker_id = int(re.search(rf'/sessions/{session_id}/speakers/(\d+)/edit', editor.text).group(1))
+    nameless = admin.post(f"/conferences/{conference_id}/sessions/{session_id}/speakers/{speaker_id}/edit",
+                          data={"speaker_name": " ", "speaker_position": "Phó ban"})
+    assert nameless.status_code == 422 and error_beside(nameless.text, "speaker_name") == "Cần tên người trình bày."
+    assert admin.post(f"/conferences/{conference_id}/sessions/{session_id}/speakers/{speaker_id}/edit", data={
+        "speaker_name": "Nguyễn Văn Bình", "speaker_position": "Phó Trưởng Ban Tuyên giáo", "speaker_organisation": "Tỉnh ủy"}
+    ).status_code == 303
+    speakers = admin.get(f"/api/v1/conferences/{conference_id}").json()["sessions"][0]["speakers"]
+    assert [(s["name"], s["position_title"], s["organisation"]) for s in speakers] == [
+        ("Nguyễn Văn Bình", "Phó Trưởng Ban Tuyên giáo", "Tỉnh ủy")]
+
+    # a speaker is taken off through the session that names them, not through another conference's path
+    other_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị khác")))
+    assert admin.post(f"/conferences/{other_id}/sessions/{session_id}/speakers/{speaker_id}/remove").status_code == 404
+    assert admin.post(f"/conferences/{conference_id}/sessions/{session_id}/speakers/{speaker_id}/remove").status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}").text
+    assert "Đã bỏ người trình bày." in editor and "Nguyễn Văn Bình" not in editor
+    history = admin.get(f"/api/v1/conferences/{conference_id}").json()["changes"]
+    assert {"session.title", "session.starts_at", "speaker.name", "speaker_removed"} <= {key for change in history for key in change["changes"]}

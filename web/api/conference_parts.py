@@ -13,7 +13,7 @@ from litestar import Controller, delete, patch, post, put
 
 from core.access import Actor
 from core.services import conferences, invitations
-from web.api.docs import answers, convert
+from web.api.docs import answers, convert, given_fields
 
 
 class VenueIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,6 +54,13 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: dt.datetime | None = None
 
 
+class SessionChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    title: str | msgspec.UnsetType = msgspec.UNSET
+    topic: str | msgspec.UnsetType = msgspec.UNSET
+    starts_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
+    ends_at: dt.datetime | None | msgspec.UnsetType = msgspec.UNSET
+
+
 class SessionOut(msgspec.Struct):
     id: int
     conference: int
@@ -75,6 +82,12 @@ class SpeakerIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str = ""
     position_title: str = ""
     organisation: str = ""
+
+
+class SpeakerChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    position_title: str | msgspec.UnsetType = msgspec.UNSET
+    organisation: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class SpeakerOut(msgspec.Struct):
@@ -145,8 +158,7 @@ class ConferencePartsController(Controller):
     @patch("/venues/{venue_id:int}", responses=answers(200, VenueOut, VENUE_EXAMPLE, errors=(403, 404, 422)))
     async def update_venue(self, actor: Actor, venue_id: int, data: VenueChange) -> VenueOut:
         """Change a venue; a new address, link or host unit is a significant revision, a new name is not."""
-        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
-        return convert(await conferences.update_venue(actor, venue_id, **changes), VenueOut)
+        return convert(await conferences.update_venue(actor, venue_id, **given_fields(data)), VenueOut)
 
     @delete("/venues/{venue_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404)))
     async def remove_venue(self, actor: Actor, venue_id: int) -> None:
@@ -158,6 +170,11 @@ class ConferencePartsController(Controller):
         """Append a session to the agenda."""
         return convert(await conferences.add_session(actor, conference_id, **msgspec.structs.asdict(data)), SessionOut)
 
+    @patch("/sessions/{session_id:int}", responses=answers(200, SessionOut, SESSION_EXAMPLE, errors=(403, 404, 422)))
+    async def update_session(self, actor: Actor, session_id: int, data: SessionChange) -> SessionOut:
+        """Retitle or retime an item of the agenda."""
+        return convert(await conferences.update_session(actor, session_id, **given_fields(data)), SessionOut)
+
     @delete("/sessions/{session_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404)))
     async def remove_session(self, actor: Actor, session_id: int) -> None:
         await conferences.remove_session(actor, session_id)
@@ -168,6 +185,20 @@ class ConferencePartsController(Controller):
         """Put a speaker on a session of the agenda."""
         return convert(await conferences.add_speaker(actor, conference_id, session_id=session_id, **msgspec.structs.asdict(data)),
                        SpeakerOut)
+
+    @patch("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}",
+           responses=answers(200, SpeakerOut, SPEAKER_EXAMPLE, errors=(403, 404, 422)))
+    async def update_speaker(self, actor: Actor, conference_id: int, session_id: int, speaker_id: int,
+                             data: SpeakerChange) -> SpeakerOut:
+        """Correct a speaker's name, position or organisation."""
+        return convert(await conferences.update_speaker(actor, conference_id, session_id=session_id, speaker_id=speaker_id,
+                                                        **given_fields(data)), SpeakerOut)
+
+    @delete("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}", status_code=204,
+            responses=answers(204, None, None, errors=(403, 404)))
+    async def remove_speaker(self, actor: Actor, conference_id: int, session_id: int, speaker_id: int) -> None:
+        """Take a speaker off a session of the agenda."""
+        await conferences.remove_speaker(actor, conference_id, session_id=session_id, speaker_id=speaker_id)
 
     @put("/conferences/{conference_id:int}/audiences",
          responses=answers(200, AudienceChoiceOut, {"conference_id": 5, "audience_ids": [2, 9]}, errors=(403, 404, 422)))

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from core.access import Actor
 from core.services import audiences, conferences, invitations, rollcall, rollcall_export
 from web.api.conference_parts import INVITATION_EXAMPLE, InvitationOut
-from web.api.docs import answers, convert
+from web.api.docs import answers, convert, given_fields
 
 
 class VenueIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -151,7 +151,7 @@ class ConferencesController(Controller):
 
     @patch("/{conference_id:int}")
     async def update(self, actor: Actor, conference_id: int, data: ConferenceUpdate) -> dict:
-        fields = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET and k != "expected_version"}
+        fields = given_fields(data, leave_out=("expected_version",))
         return await conferences.update_conference(actor, conference_id, expected_version=data.expected_version, **fields)
 
     @post("/{conference_id:int}/publish", status_code=200)
@@ -229,7 +229,7 @@ class AudiencesController(Controller):
     @patch("/{audience_id:int}", responses=answers(200, AudienceOut, AUDIENCE_EXAMPLE, errors=(403, 404, 422)))
     async def update(self, actor: Actor, audience_id: int, data: AudienceUpdate) -> AudienceOut:
         """Edit an audience; published conferences keep their invitations until re-resolved."""
-        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        changes = given_fields(data)
         return convert(await audiences.update_audience(actor, audience_id, **changes), AudienceOut)
 
     @delete("/{audience_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404, 409)))

@@ -44,6 +44,12 @@ def answers(status: int, model: Any, example: Any, *, description: str = "Kết 
     return specs
 
 
+def given_fields(change: msgspec.Struct, *, leave_out: tuple[str, ...] = ()) -> dict:
+    """The fields a partial update (PATCH) names: those not left ``msgspec.UNSET``."""
+    return {key: value for key, value in msgspec.structs.asdict(change).items()
+            if value is not msgspec.UNSET and key not in leave_out}
+
+
 def convert(value: Any, model: Any) -> Any:
     """A service's dict (or list of dicts) as the typed answer; keys the model lacks are dropped."""
     return msgspec.convert(value, model, from_attributes=False, strict=False)

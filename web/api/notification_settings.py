@@ -17,7 +17,7 @@ from core import notifications
 from core.access import Actor
 from core.errors import ValidationError
 from core.services import units
-from web.api.docs import answers
+from web.api.docs import answers, given_fields
 
 MAX_REMINDERS = 6
 MAX_REMINDER_HOURS = 30 * 24
@@ -134,7 +134,7 @@ class NotificationSettingsController(Controller):
         host = request.app.state.plugin_host
         unit = await units.view_unit(actor, unit_id)
         known = known_channels(host)
-        sent = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        sent = given_fields(data)
         quotas = sent.pop("quotas", {})
         checked = {f"notifications.{name}": check_setting(name, value, known) for name, value in sent.items()}
         checked |= {f"notifications.quota.{channel}": check_setting(f"quota.{channel}", value, known)

@@ -7,6 +7,7 @@ from litestar import Controller, get, patch, post
 
 from core.access import Actor
 from core.services import people
+from web.api.docs import given_fields
 
 
 class PersonCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,7 +57,7 @@ class PeopleController(Controller):
 
     @patch("/{person_id:int}")
     async def update(self, actor: Actor, person_id: int, data: PersonUpdate) -> dict:
-        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET and k != "allow_shared_phone"}
+        changes = given_fields(data, leave_out=("allow_shared_phone",))
         return await people.update_person(actor, person_id, allow_shared_phone=data.allow_shared_phone, **changes)
 
     @post("/{person_id:int}/deactivate", status_code=200)

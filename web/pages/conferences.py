@@ -327,19 +327,31 @@ async def remove_venue(request: Request, actor: Actor, conference_id: Id, venue_
     return await _apply(request, actor, conference_id, "venue", action, done=_("Đã bỏ điểm cầu."), anchor="venues")
 
 
+async def _session_fields(actor: Actor, conference_id: int, fields: dict) -> dict:
+    """The agenda form's fields as the service takes them; times are on the conference's day."""
+    current = await conferences.get_conference(actor, conference_id)
+    day = current["starts_at"].astimezone(zone(current["timezone"])).date()
+    values = {"title": text(fields, "session_title"), "topic": text(fields, "session_topic")}
+    for name, key in (("session_start", "starts_at"), ("session_end", "ends_at")):
+        values[key] = local_moment(day, parse_time(text(fields, name), name), current["timezone"]) if text(fields, name) else None
+    return values
+
+
 @post("/conferences/{conference_id:int}/sessions", opt=STAFF_PAGE, include_in_schema=False)
 async def add_session(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
-        current = await conferences.get_conference(actor, conference_id)
-        day = current["starts_at"].astimezone(zone(current["timezone"])).date()
-        times = {}
-        for name, key in (("session_start", "starts_at"), ("session_end", "ends_at")):
-            if text(fields, name):
-                times[key] = local_moment(day, parse_time(text(fields, name), name), current["timezone"])
-        await conferences.add_session(actor, conference_id, title=text(fields, "session_title"), topic=text(fields, "session_topic"),
-                                      **times)
+        await conferences.add_session(actor, conference_id, **await _session_fields(actor, conference_id, fields))
     return await _apply(request, actor, conference_id, "session", action, mapping=SESSION_FIELDS, done=_("Đã thêm phiên."),
                         anchor="agenda")
+
+
+@post("/conferences/{conference_id:int}/sessions/{session_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
+async def update_session(request: Request, actor: Actor, conference_id: Id, session_id: Id) -> Template | Redirect:
+    async def action(fields: dict) -> None:
+        await _part_of(actor, conference_id, "sessions", session_id)
+        await conferences.update_session(actor, session_id, **await _session_fields(actor, conference_id, fields))
+    return await _apply(request, actor, conference_id, f"session-{session_id}", action, mapping=SESSION_FIELDS,
+                        done=_("Đã lưu phiên."), anchor="agenda")
 
 
 @post("/conferences/{conference_id:int}/sessions/{session_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
@@ -350,14 +362,38 @@ async def remove_session(request: Request, actor: Actor, conference_id: Id, sess
     return await _apply(request, actor, conference_id, "session", action, done=_("Đã bỏ phiên."), anchor="agenda")
 
 
+def _speaker_fields(fields: dict) -> dict:
+    return {"name": text(fields, "speaker_name"), "position_title": text(fields, "speaker_position"),
+            "organisation": text(fields, "speaker_organisation")}
+
+
+SPEAKER_FIELDS = {"name": "speaker_name", "session_id": "speaker_name"}
+
+
 @post("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers", opt=STAFF_PAGE, include_in_schema=False)
 async def add_speaker(request: Request, actor: Actor, conference_id: Id, session_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
-        await conferences.add_speaker(actor, conference_id, session_id=session_id, name=text(fields, "speaker_name"),
-                                      position_title=text(fields, "speaker_position"),
-                                      organisation=text(fields, "speaker_organisation"))
-    return await _apply(request, actor, conference_id, f"speaker-{session_id}", action,
-                        mapping={"name": "speaker_name", "session_id": "speaker_name"}, done=_("Đã thêm người trình bày."),
+        await conferences.add_speaker(actor, conference_id, session_id=session_id, **_speaker_fields(fields))
+    return await _apply(request, actor, conference_id, f"speaker-{session_id}", action, mapping=SPEAKER_FIELDS,
+                        done=_("Đã thêm người trình bày."), anchor="agenda")
+
+
+@post("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}/edit", opt=STAFF_PAGE,
+      include_in_schema=False)
+async def update_speaker(request: Request, actor: Actor, conference_id: Id, session_id: Id, speaker_id: Id) -> Template | Redirect:
+    async def action(fields: dict) -> None:
+        await conferences.update_speaker(actor, conference_id, session_id=session_id, speaker_id=speaker_id,
+                                         **_speaker_fields(fields))
+    return await _apply(request, actor, conference_id, f"speaker-{session_id}-{speaker_id}", action, mapping=SPEAKER_FIELDS,
+                        done=_("Đã lưu người trình bày."), anchor="agenda")
+
+
+@post("/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}/remove", opt=STAFF_PAGE,
+      include_in_schema=False)
+async def remove_speaker(request: Request, actor: Actor, conference_id: Id, session_id: Id, speaker_id: Id) -> Template | Redirect:
+    async def action(fields: dict) -> None:
+        await conferences.remove_speaker(actor, conference_id, session_id=session_id, speaker_id=speaker_id)
+    return await _apply(request, actor, conference_id, f"speaker-{session_id}", action, done=_("Đã bỏ người trình bày."),
                         anchor="agenda")
 
 
@@ -430,5 +466,5 @@ async def invitations_panel(request: Request, actor: Actor, conference_id: Id, r
 
 CONFERENCE_PAGES = [new_conference, create_conference, audience_choices_panel, audience_reach, conference_editor, update_conference, add_venue, update_venue,
                     remove_venue,
-                    add_session, remove_session, add_speaker, set_audiences, re_resolve, publish, cancel, end, materials_panel,
+                    add_session, update_session, remove_session, add_speaker, update_speaker, remove_speaker, set_audiences, re_resolve, publish, cancel, end, materials_panel,
                     invitations_panel]

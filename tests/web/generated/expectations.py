@@ -65,6 +65,7 @@ DEFAULT_FILL: dict[str, Callable[[Seed, Place], Any]] = {
     "audience_id": lambda seed, place: place.audience["id"],
     "venue_id": lambda seed, place: place.venue["id"],
     "session_id": lambda seed, place: place.session["id"],
+    "speaker_id": lambda seed, place: place.speaker["id"],
     "material_id": lambda seed, place: place.material["id"],
     "invitation_id": lambda seed, place: place.invitation["id"],
     "series_id": lambda seed, place: _id(place.series),
@@ -188,7 +189,12 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
                                                          fill={"venue_id": lambda seed, place: place.spare_venue["id"]}),
     ("POST", f"{API}/conferences/{{conference_id:int}}/sessions"): Expect("manage", venue="forbid", ok=(201,), fill=DRAFT,
                                                                           request=body(title="Phiên mới")),
+    ("PATCH", f"{API}/sessions/{{session_id:int}}"): Expect("manage", venue="forbid", request=body(title="Phiên đổi tên")),
     ("DELETE", f"{API}/sessions/{{session_id:int}}"): Expect("manage", venue="forbid", ok=(204,)),
+    ("PATCH", f"{API}/conferences/{{conference_id:int}}/sessions/{{session_id:int}}/speakers/{{speaker_id:int}}"): Expect(
+        "manage", venue="forbid", fill=DRAFT, request=body(name="Khách mời")),
+    ("DELETE", f"{API}/conferences/{{conference_id:int}}/sessions/{{session_id:int}}/speakers/{{speaker_id:int}}"): Expect(
+        "manage", venue="forbid", ok=(204,), fill=DRAFT),
     ("POST", f"{API}/conferences/{{conference_id:int}}/sessions/{{session_id:int}}/speakers"): Expect(
         "manage", venue="forbid", ok=(201,), fill=DRAFT, request=body(name="Khách mời")),
     ("PUT", f"{API}/conferences/{{conference_id:int}}/audiences"): Expect(

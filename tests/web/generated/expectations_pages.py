@@ -65,7 +65,13 @@ PAGE_EXPECTATIONS: dict = {
         fill={**DRAFT, "venue_id": lambda seed, place: place.spare_venue["id"]}),
     ("POST", "/conferences/{conference_id:int}/sessions"): Expect("manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER,
                                                                  request=form(session_title="Phiên mới")),
+    ("POST", "/conferences/{conference_id:int}/sessions/{session_id:int}/edit"): Expect(
+        "manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER, request=form(session_title="Phiên đổi tên")),
     ("POST", "/conferences/{conference_id:int}/sessions/{session_id:int}/remove"): Expect(
+        "manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER),
+    ("POST", "/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}/edit"): Expect(
+        "manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER, request=form(speaker_name="Khách mời")),
+    ("POST", "/conferences/{conference_id:int}/sessions/{session_id:int}/speakers/{speaker_id:int}/remove"): Expect(
         "manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER),
     ("POST", "/conferences/{conference_id:int}/sessions/{session_id:int}/speakers"): Expect(
         "manage", venue="forbid", fill=DRAFT, ok=SEE_OTHER, request=form(speaker_name="Khách mời")),

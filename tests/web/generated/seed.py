@@ -43,6 +43,7 @@ class Place:
     venue: dict | None = None  # a venue of the draft (removable, editable)
     published_venue: dict | None = None
     session: dict | None = None  # of the draft
+    speaker: dict | None = None  # on the draft's session
     material: dict | None = None
     invitation: dict | None = None
     series: dict | None = None
@@ -108,6 +109,7 @@ async def _place(unit: dict, code: str, month: int, *, host_unit: dict | None = 
     place.draft = await conferences.get_conference(SYSTEM, draft["id"])
     place.venue = place.draft["venues"][0]
     place.session = await conferences.add_session(SYSTEM, draft["id"], title=f"Thời sự {code}")
+    place.speaker = await conferences.add_speaker(SYSTEM, draft["id"], session_id=place.session["id"], name=f"Trần Văn {code}")
     place.spare_venue = await conferences.add_venue(SYSTEM, draft["id"], name=f"Điểm cầu phụ {code}", address="Số 3",
                                                     host_unit_id=(host_unit or unit)["id"])
     place.spare_audience = await audiences.create_audience(SYSTEM, unit_id=unit["id"], name=f"Đối tượng phụ {code}",
