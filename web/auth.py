@@ -20,7 +20,7 @@ from core.errors import NotFound
 from core.services import tokens, users
 from core.tables import StaffUser
 from web.stores import rate_limit_store, session_store  # noqa: F401  (the stores, re-exported where they were)
-from web.throttle import LockedOut, LoginThrottle
+from web.throttle import LockedOut, begin_attempt
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
@@ -108,23 +108,18 @@ class LoginResponse(msgspec.Struct):
     full_name: str
 
 
-def login_throttle(request: Request) -> LoginThrottle:
-    return LoginThrottle(request.app.stores.get("rate_limit"))
-
-
 async def sign_in(request: Request, username: str, password: str) -> dict:
     """Check the credentials under the throttle and start a fresh session; the user row."""
-    throttle = login_throttle(request)
     client = request.client.host if request.client else "unknown"
     try:
-        await throttle.check(username, client)
+        attempt = await begin_attempt(username, client)
     except LockedOut as locked:
         raise TooManyRequestsException(str(locked), headers={"Retry-After": str(locked.retry_after)}) from None
     user = await users.authenticate(username, password)
     if user is None:
-        await throttle.failed(username, client)
+        await attempt.failed()
         raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
-    await throttle.succeeded(username, client)
+    await attempt.succeeded()
     start_new_session(request, {"user_id": user["id"], "generation": user["session_generation"]})
     return user
 

@@ -88,6 +88,23 @@ def test_repeated_failures_lock_out_that_user_from_that_address_only(served):
     assert elsewhere.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).status_code == 200
 
 
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_one_at_a_time(served):
+    """Attempts are counted before the password is checked, atomically in the database: guesses
+    sent all at once cannot all pass a check made before any of them had failed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _ = served
+    guessers = [clients.browser(base, headers={"X-Forwarded-For": "203.0.113.50"}) for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=len(guessers)) as pool:
+        responses = list(pool.map(lambda client: client.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "doan-sai-song-song"}), guessers))
+    answers = [response.status_code for response in responses]
+    assert sorted(set(answers)) == [401, 429], answers
+    assert answers.count(401) <= 6  # the five free failures and the one that then held the lock
+    refused = next(response for response in responses if response.status_code == 429)
+    assert "thử lại sau" in refused.json()["error"] and int(refused.headers["retry-after"]) > 0
+
+
 def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(tmp_path):
     with empty_database(tmp_path) as env:
         env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "HOINGHI_TRUSTED_PROXIES": "10.9.9.9", **env}
