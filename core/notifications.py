@@ -871,3 +871,11 @@ async def send_notice(host, job: dict) -> dict[str, int] | None:
         # no channel on for the unit, or its quota spent: a retry would meet the same refusal
         log.warning("notice %s of conference %s not queued: %s", kind, job["conference_id"], refused.message)
         return None
+
+
+async def drop_queued_withdrawals(conference_id: int, person_ids: list[int]) -> None:
+    """People invited again: a withdrawal notice of theirs still waiting (quiet hours) would tell
+    them the opposite of the truth, so it goes before it leaves."""
+    for start in range(0, len(person_ids), RECIPIENT_CHUNK):
+        await Message.delete().where((Message.conference_id == conference_id) & (Message.kind == "withdrawal")
+                                     & (Message.status == "queued") & Message.person.is_in(person_ids[start : start + RECIPIENT_CHUNK]))

@@ -67,6 +67,9 @@ async def snapshot_on_publish(actor: Actor, conference_id: int) -> dict:
 
 
 async def _revive(conference_id: int, person_ids: list[int]) -> None:
+    from core.notifications import drop_queued_withdrawals
+
+    await drop_queued_withdrawals(conference_id, person_ids)
     for start in range(0, len(person_ids), 10_000):
         await Invitation.update(
             {Invitation.status: "active", Invitation.sequence: Invitation.sequence + 1, Invitation.rsvp: "pending",
@@ -126,9 +129,8 @@ async def invite_person(actor: Actor, conference_id: int, person_id: int, *, ven
             await Invitation.insert(Invitation(conference=conference_id, person=person_id, venue=venue_id, source="individual",
                                                created_at=now, updated_at=now))
         elif existing["status"] == "withdrawn":
-            await Invitation.update({Invitation.status: "active", Invitation.source: "individual", Invitation.venue: venue_id,
-                                     Invitation.sequence: Invitation.sequence + 1, Invitation.rsvp: "pending",
-                                     Invitation.updated_at: clock.now()}).where(Invitation.id == existing["id"])
+            await _revive(conference_id, [person_id])
+            await Invitation.update({Invitation.source: "individual", Invitation.venue: venue_id}).where(Invitation.id == existing["id"])
         else:
             await Invitation.update({Invitation.source: "individual", Invitation.venue: venue_id}).where(Invitation.id == existing["id"])
         row = await Invitation.select().where((Invitation.conference == conference_id) & (Invitation.person == person_id)).first()

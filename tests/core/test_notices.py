@@ -127,6 +127,22 @@ async def test_a_withdrawn_person_is_told_once_and_invited_again_gets_a_fresh_in
     assert await Message.count().where((Message.kind == "withdrawal") & (Message.person == leaving["id"])) == 2
 
 
+async def test_a_withdrawal_still_waiting_is_dropped_when_the_person_is_invited_again(db, tmp_path):
+    sms = FakeSms()
+    host = host_with(tmp_path, sms)
+    tree = await make_tree()
+    conference, group = await _published(tree, count=2)
+    clock.set_now(local(2026, 3, 5, 22, 30))  # quiet hours: the notice waits for the morning
+    await invitations.withdraw_invitation(SYSTEM, (await _invitation(conference, group[0]))["id"])
+    await _run_worker(host)
+    assert await Message.count().where((Message.kind == "withdrawal") & (Message.status == "queued")) == 1
+    await invitations.invite_person(SYSTEM, conference["id"], group[0]["id"])
+    assert await Message.count().where(Message.kind == "withdrawal") == 0
+    clock.set_now(local(2026, 3, 6, 7, 1))
+    await _run_worker(host)
+    assert sms.sent == []
+
+
 async def test_re_resolution_tells_exactly_the_people_it_withdraws(db, tmp_path):
     sms = FakeSms()
     host = host_with(tmp_path, sms)
