@@ -157,17 +157,10 @@ class ConferencePartsController(Controller):
         return convert(await conferences.add_venue(actor, conference_id, notify=notify, **msgspec.structs.asdict(data)), VenueOut)
 
     @patch("/venues/{venue_id:int}", responses=answers(200, VenueOut, VENUE_EXAMPLE, errors=(403, 404, 422)))
-<<<<<<< HEAD
-    async def update_venue(self, actor: Actor, venue_id: int, data: VenueChange) -> VenueOut:
-        """Change a venue; a new address, link or host unit is a significant revision, a new name is not."""
-        return convert(await conferences.update_venue(actor, venue_id, **given_fields(data)), VenueOut)
-=======
     async def update_venue(self, actor: Actor, venue_id: int, data: VenueChange, notify: bool = True) -> VenueOut:
         """Change a venue; a new address, link or host unit is a significant revision (a change
         notice to the invitees unless ``notify=false``), a new name is not."""
-        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
-        return convert(await conferences.update_venue(actor, venue_id, notify=notify, **changes), VenueOut)
->>>>>>> cancel-notices
+        return convert(await conferences.update_venue(actor, venue_id, notify=notify, **given_fields(data)), VenueOut)
 
     @delete("/venues/{venue_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404)))
     async def remove_venue(self, actor: Actor, venue_id: int, notify: bool = True) -> None:
