@@ -830,6 +830,8 @@ NOTICES = {
     "withdrawal": {"statuses": ("published", "cancelled"), "audience": "all"},
 }
 NOTICE_JOB = "conference_notice"
+# the least time between a notice and the start of its conference once the quiet hours are over
+NOTICE_MARGIN = dt.timedelta(hours=3)
 
 
 async def notice_recipients(conference_id: int, kind: str) -> int:
@@ -859,18 +861,27 @@ async def send_notice(host, job: dict) -> dict[str, int] | None:
     """The notice job: queue the notice unless it no longer holds (conference deleted, or a change
     notice overtaken by a cancellation); None when nothing was queued."""
     kind = job["payload"]["kind"]
-    conference = await Conference.select(Conference.status).where(Conference.id == job["conference_id"]).first()
+    conference = await Conference.select(Conference.status, Conference.starts_at, Conference.timezone,
+                                         Conference.unit.path.as_alias("unit_path")).where(Conference.id == job["conference_id"]).first()
     if conference is None or conference["status"] not in NOTICES[kind]["statuses"]:
         return None
     since = job["payload"].get("withdrawn_since")
     try:
         return await queue_conference_messages(Actor.system_actor("thông báo hội nghị"), host, kind=kind,
                                                conference_id=job["conference_id"], audience=NOTICES[kind]["audience"],
+                                               urgent=await _too_late_after_quiet_hours(conference),
                                                withdrawn_since=dt.datetime.fromisoformat(since) if since else None)
     except Conflict as refused:
         # no channel on for the unit, or its quota spent: a retry would meet the same refusal
         log.warning("notice %s of conference %s not queued: %s", kind, job["conference_id"], refused.message)
         return None
+
+
+async def _too_late_after_quiet_hours(conference: dict) -> bool:
+    """A notice held back by the quiet hours must still arrive well before the conference starts
+    (a cancellation at 22:00 of a 07:30 meeting cannot wait until 07:00): if not, it goes now."""
+    quiet = tuple(await unit_setting(conference["unit_path"], "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
+    return conference["starts_at"] - next_allowed(clock.now(), conference["timezone"], quiet) < NOTICE_MARGIN
 
 
 async def drop_queued_withdrawals(conference_id: int, person_ids: list[int]) -> None:

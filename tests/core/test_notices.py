@@ -213,3 +213,23 @@ async def test_the_withdrawal_kind_has_its_template_and_english_label(db):
     assert kinds["withdrawal"]["label"] == "Thông báo rút lời mời"
     notifications.check_template(kinds["withdrawal"]["body"], "body")
     assert translations("en").gettext("Thông báo rút lời mời") == "Withdrawal notice"
+
+
+async def test_a_cancellation_in_the_quiet_hours_waits_unless_the_morning_is_too_late(db, tmp_path):
+    sms = FakeSms()
+    host = host_with(tmp_path, sms)
+    tree = await make_tree()
+    later, _group = await _published(tree, count=2)  # starts 10/03 08:00
+    clock.set_now(local(2026, 3, 5, 22, 30))
+    await conferences.cancel_conference(SYSTEM, later["id"], reason="Hoãn", notify=True)
+    await _run_worker(host)
+    assert _sent(sms, "cancellation") == {}  # days ahead: it waits for the end of the quiet hours
+
+    soon = await make_conference(tree, start=local(2026, 3, 10, 8))
+    clock.set_now(local(2026, 3, 1, 9))
+    await conferences.publish_conference(SYSTEM, soon["id"])
+    clock.set_now(local(2026, 3, 10, 0, 30))  # quiet until 07:00, an hour before the start
+    await conferences.cancel_conference(SYSTEM, soon["id"], reason="Mưa bão", notify=True)
+    await _run_worker(host)
+    told = [message for message in sms.sent if message["kind"] == "cancellation" and message["conference_id"] == soon["id"]]
+    assert len(told) == 2 and all("Mưa bão" in message["body"] for message in told)
