@@ -383,7 +383,7 @@ async def end_due_conferences(now: dt.datetime | None = None) -> list[int]:
 async def get_conference(actor: Actor, conference_id: int) -> dict:
     """The conference with venues, agenda (and speakers), audiences and change history."""
     scope = await conference_scope(actor, conference_id, "read")
-    conference = await _conference(conference_id)
+    conference = {key: value for key, value in scope.conference.items() if key != "unit_path"}  # the row the scope read
     conference["venues"] = await Venue.select().where(Venue.conference == conference_id).order_by(Venue.id)
     conference["visible_venue_ids"] = None if scope.whole else sorted(scope.venue_ids)
     sessions = await AgendaSession.select().where(AgendaSession.conference == conference_id).order_by(AgendaSession.position)
