@@ -68,7 +68,7 @@ def _run_load(spec: dict) -> dict:
         json.dump(spec, handle)
     try:
         result = subprocess.run([sys.executable, "-m", "bench.loadgen", handle.name], cwd=ROOT, capture_output=True, text=True,
-                                timeout=900, check=True)
+                                timeout=1800, check=True)
     finally:
         os.unlink(handle.name)
     return json.loads(result.stdout.strip().splitlines()[-1])

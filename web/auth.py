@@ -49,7 +49,8 @@ class SessionBackend(ServerSideSessionBackend):
 
     async def load_from_connection(self, connection: ASGIConnection) -> dict:
         data = await super().load_from_connection(connection)
-        connection.scope.setdefault("state", {})[_LOADED] = copy.deepcopy(data)
+        renewed_at = data.pop(_RENEWED_AT, None)  # the backend's own bookkeeping: handlers never see it
+        connection.scope.setdefault("state", {})[_LOADED] = (copy.deepcopy(data), renewed_at)
         return data
 
     def get_session_id(self, connection: ASGIConnection) -> str:
@@ -81,13 +82,12 @@ _LOADED = "hoinghi.session_as_loaded"
 _RENEWED_AT = "renewed_at"
 
 
-def _unchanged_and_recent(session: dict, loaded: dict | None) -> bool:
+def _unchanged_and_recent(session: dict, loaded: tuple[dict, int | None] | None) -> bool:
     """The request changed nothing in the session, and its store entry was renewed lately."""
-    if not loaded or _RENEWED_AT not in loaded:
+    if loaded is None:
         return False
-    if {k: v for k, v in session.items() if k != _RENEWED_AT} != {k: v for k, v in loaded.items() if k != _RENEWED_AT}:
-        return False
-    return clock.now().timestamp() - loaded[_RENEWED_AT] < RENEW_AFTER_SECONDS
+    data, renewed_at = loaded
+    return renewed_at is not None and session == data and clock.now().timestamp() - renewed_at < RENEW_AFTER_SECONDS
 
 
 class SessionConfig(ServerSideSessionConfig):

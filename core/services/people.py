@@ -293,7 +293,7 @@ async def search_people(
     return rows
 
 
-COUNT_AHEAD = 200  # a search's count reads this many matches past the page shown, and no further
+COUNT_AHEAD = 100  # a search's count reads this many matches past the page shown, and no further
 
 
 async def count_people(

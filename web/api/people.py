@@ -42,7 +42,7 @@ class PeopleController(Controller):
     async def search(self, actor: Actor, unit_id: int, q: str = "", category: list[str] | None = None, active: bool = True,
                      limit: int = 50, offset: int = 0) -> dict:
         """Word-prefix search without diacritics ("nguyen van a"), in Vietnamese order. ``total``
-        counts the matches up to 200 past this page; ``total_exact`` is false when there are at
+        counts the matches up to 100 past this page; ``total_exact`` is false when there are at
         least that many (narrow the search, or page on)."""
         unit = await get_unit(unit_id)
         rows = await people.search_people(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
