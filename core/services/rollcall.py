@@ -148,7 +148,8 @@ async def _conference_unit(conference_id: int) -> tuple[int, str] | None:
     cached = _conference_units.get(conference_id)
     if cached is not None and time.monotonic() - cached[0] < CONFERENCE_UNIT_SECONDS:
         return cached[1], cached[2]
-    row = await Conference.select(Conference.unit, Conference.unit.path.as_alias("path")).where(Conference.id == conference_id).first()
+    row = await Conference.select(Conference.unit, Conference.unit.path.as_alias("path")).where(
+        Conference.id == conference_id).first()
     if row is None:
         return None
     _conference_units[conference_id] = (time.monotonic(), row["unit"], row["path"])
@@ -202,14 +203,16 @@ async def record_scan(
         raise ValidationError(f"Hình thức điểm danh không hợp lệ: {method!r}.", field="method")
     at = (at or clock.now()).astimezone(dt.timezone.utc)
     unit = await _conference_unit(conference_id)
+    general = {"conference_id": conference_id, "person_id": person_id, "method": method, "venue_id": venue_id, "at": at}
     if unit is None or not actor.has("checkin", unit[1]):
-        return await record_attendance(actor, conference_id=conference_id, person_id=person_id, method=method, venue_id=venue_id, at=at)
+        return await record_attendance(actor, **general)
     arrive = _arrive_postgres if is_postgres(current_engine()) else _arrive_sqlite
-    record, created = await arrive(actor, unit[0], conference_id, person_id, method, venue_id, at, get_settings().late_after_minutes)
+    late_after = get_settings().late_after_minutes
+    record, created = await arrive(actor, unit[0], conference_id, person_id, method, venue_id, at, late_after)
     if record is None or (not created and not stands_against(record, at)):
         # not recordable as it stands (the general path says why), a concurrent first arrival, or a
         # record this arrival replaces
-        return await record_attendance(actor, conference_id=conference_id, person_id=person_id, method=method, venue_id=venue_id, at=at)
+        return await record_attendance(actor, **general)
     return {"record": record, "created": created}
 
 
