@@ -181,7 +181,8 @@ async def qr_scans_100k() -> dict:
         "warm": {"mode": "closed", "concurrency": 8, "seconds": 2, "item": forged},
         "open_300": {"mode": "open", "rate": 300, "seconds": 10, "from": 0, "to": 3000},
         "first": {"mode": "closed", "concurrency": DEVICES, "seconds": 10, "from": 3000, "to": 45_000},
-        "rescan": {"mode": "closed", "concurrency": DEVICES, "seconds": 10, "from": 3000, "to": 45_000},
+        # the people the open loop checked in, round and round: every one a re-scan
+        "rescan": {"mode": "closed", "concurrency": DEVICES, "seconds": 10, "from": 0, "to": 3000, "cycle": True},
         "invalid": {"mode": "closed", "concurrency": DEVICES, "seconds": 10, "item": forged},
         "bare": {"mode": "closed", "concurrency": DEVICES, "seconds": 5, "item": "", "method": "GET",
                  "path": "/static/qr_checkin/sw.js"},

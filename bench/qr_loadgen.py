@@ -3,7 +3,8 @@
 * ``open``: requests start on a fixed schedule (``rate`` per second) whatever the server does;
   latency counts from the scheduled start (no coordinated omission).
 * ``closed``: ``concurrency`` workers, each with its own device token and connection (the rate
-  limit is per device), send scans back to back for ``seconds``; reports scans per second.
+  limit is per device), send scans back to back for ``seconds``; reports scans per second. With
+  ``cycle`` the items are sent round and round (re-scans of people already checked in).
 
 Each request carries the next credential of its list, so first scans are distinct people.
 Prints one JSON object. Only 127.0.0.1 targets are accepted.
@@ -70,7 +71,8 @@ async def open_loop(base: str, path: str, tokens: list[str], items: list[str], r
             "p50_ms": round(percentile(latencies, 0.50) * 1000, 2), "p99_ms": round(percentile(latencies, 0.99) * 1000, 2)}
 
 
-async def closed_loop(base: str, path: str, tokens: list[str], items: list[str], seconds: float, *, method: str = "POST") -> dict:
+async def closed_loop(base: str, path: str, tokens: list[str], items: list[str], seconds: float, *, method: str = "POST",
+                      cycle: bool = False) -> dict:
     position = 0
     done = 0
     errors = 0
@@ -81,8 +83,8 @@ async def closed_loop(base: str, path: str, tokens: list[str], items: list[str],
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal position, done, errors
-        while time.perf_counter() < deadline and position < len(items):
-            item = items[position]
+        while time.perf_counter() < deadline and (cycle or position < len(items)):
+            item = items[position % len(items)]
             position += 1
             try:
                 if method == "GET":
@@ -120,7 +122,7 @@ async def main(spec: dict) -> dict:
             results[name] = await open_loop(base, path, tokens[:run.get("devices", 16)], chosen, run["rate"], run["seconds"])
         else:
             results[name] = await closed_loop(base, run.get("path", path), tokens[:run["concurrency"]], chosen, run["seconds"],
-                                              method=run.get("method", "POST"))
+                                              method=run.get("method", "POST"), cycle=run.get("cycle", False))
     return results
 
 

@@ -184,9 +184,17 @@ def bind_engine(engine: Engine) -> None:
         table._meta.db = engine
 
 
+async def _keep_session(connection) -> None:
+    """The pool's reset of a returned connection. asyncpg's default sends ``SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` after every use, and Piccolo takes a
+    pooled connection per statement: a second round trip for each one. Nothing here leaves session
+    state behind (no LISTEN, no advisory lock, no SET; live updates poll the outbox), and asyncpg
+    still rolls back a transaction left open before calling this."""
+
+
 async def open_engine(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=int(os.environ.get("HOINGHI_PG_POOL", "10")))
+        await engine.start_connection_pool(min_size=1, max_size=int(os.environ.get("HOINGHI_PG_POOL", "10")), reset=_keep_session)
 
 
 async def close_engine(engine: Engine) -> None:

@@ -29,8 +29,9 @@ SESSION_PERSON_KEY = "person_id"  # set in the session by the attendee entry /i/
 DEVICE_HEADER = "x-device-token"
 
 
-async def unit_path_from(source: str, value: str) -> str | None:
-    """The materialised path of the unit ``value`` leads to, or None when it leads nowhere."""
+async def unit_path_from(source: str, value: str, state: dict | None = None) -> str | None:
+    """The materialised path of the unit ``value`` leads to, or None when it leads nowhere. A
+    scanner device it authenticates is left in ``state`` (the request's) for the route."""
     from core.errors import NotFound
     from core.services import tokens
     from core.tables import Conference, Person, Unit, Venue
@@ -47,10 +48,10 @@ async def unit_path_from(source: str, value: str) -> str | None:
             subject_type, subject_id = await tokens.verify_derived(value.removesuffix(".ics"), "calendar_feed")
             row = await Person.select(Person.unit.path.as_alias("path")).where(Person.id == subject_id).first()
         else:  # device_token
-            token = await tokens.verify_secret_token(value, "scanner_device")
-            table = Venue if token["subject_type"] == "venue" else Conference
-            path = Venue.conference.unit.path if table is Venue else Conference.unit.path
-            row = await table.select(path.as_alias("path")).where(table.id == token["subject_id"]).first()
+            device = await tokens.verify_device_token(value)
+            if state is not None:
+                state[tokens.AUTHENTICATED_DEVICE] = device
+            return device.unit_path
     except (ValueError, TypeError, NotFound):
         return None
     return row["path"] if row else None
@@ -69,7 +70,8 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
             raise NotFoundException("Không tìm thấy trang này.")
         return
     value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
-    path = await unit_path_from(source, str(value)) if value is not None else None
+    state = connection.scope.setdefault("state", {})
+    path = await unit_path_from(source, str(value), state) if value is not None else None
     if path is None or plugin not in await host.enabled_for_path(path):
         raise NotFoundException("Không tìm thấy trang này.")
 

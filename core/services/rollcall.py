@@ -3,19 +3,23 @@
 When two records arrive for the same person the earliest time wins and ``attendance_recorded``
 fires once: INSERT ... ON CONFLICT DO NOTHING, then an UPDATE only where the stored time is
 later, in one transaction — safe across processes on both databases.
+
+Scanners go through :func:`record_scan`, the one raw-SQL hot path of the core (see there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 
 from core import clock, events
 from core.access import Actor, conference_scope
 from core.config import get_settings
-from core.db import transaction
+from core.db import current_engine, is_postgres, transaction
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.services import audit
-from core.tables import Attendance, Invitation, Venue
+from core.tables import Attendance, Conference, Invitation, Venue
 from core.text import clean
 
 STATUSES = {"present": "Có mặt", "late": "Đến muộn", "excused": "Vắng có lý do", "absent": "Vắng", "substitute": "Dự thay"}
@@ -78,6 +82,137 @@ async def record_attendance(
                                person_id=person_id, method=method)
             await events.emit("attendance_recorded", unit_id=conference["unit"], conference_id=conference_id, person_id=person_id,
                               status=status, venue_id=venue_id)
+    return {"record": record, "created": created}
+
+
+# -- the scan hot path -----------------------------------------------------------------------------
+#
+# Why raw SQL here (issue 6 allows this one hot path): a hall of scanners sends up to a thousand
+# arrivals a second, each one person. Through the ORM an arrival is ten round trips (scope, the
+# conference, the invitation, the venue, insert, re-read, audit, event) and most of a millisecond
+# of query building. Here the rules of :func:`record_attendance` are one INSERT ... SELECT: it
+# inserts only for a published conference, an active invitation and a venue of that conference,
+# computes present/late from the conference's start, and keeps the earliest record (ON CONFLICT DO
+# NOTHING). On PostgreSQL the audit entry, the ``attendance_recorded`` event (the outbox row the
+# live pages and plugins read) and the answer ride in the same statement as writable CTEs; SQLite
+# has none, so there it is that INSERT then the two rows (or the re-read) in one BEGIN IMMEDIATE.
+# Whatever the statement does not settle (a venue grant instead of the conference's unit, nothing
+# inserted, an earlier queued scan or an excuse to replace) goes to record_attendance itself.
+
+SCAN_METHODS = ("staff_scan", "self_scan")
+# A conference's unit path, for the access check; a unit moved in the tree is seen this late
+CONFERENCE_UNIT_SECONDS = 30.0
+_conference_units: dict[int, tuple[float, int, str]] = {}
+
+_RECORD_COLUMNS = "id, conference, person, venue, status, method, reason, substitute_name, recorded_at, recorded_by"
+_INSERT_ARRIVAL = (
+    "INSERT INTO attendance (conference, person, venue, status, method, reason, recorded_at, recorded_by) "
+    "SELECT c.id, i.person, COALESCE({venue}, i.venue), CASE WHEN {late} THEN 'late' ELSE 'present' END, {method}, '', {at}, {by} "
+    "FROM conference c JOIN invitation i ON i.conference = c.id AND i.person = {person} AND i.status = 'active' "
+    "WHERE c.id = {conference} AND c.status = 'published' "
+    "AND ({venue} IS NULL OR EXISTS (SELECT 1 FROM venue v WHERE v.id = {venue} AND v.conference = c.id)) "
+    "ON CONFLICT (conference, person) DO NOTHING RETURNING " + _RECORD_COLUMNS
+)
+_POSTGRES_ARRIVAL = (
+    "WITH arrival AS (" + _INSERT_ARRIVAL.format(
+        venue="CAST({} AS INTEGER)", late="CAST({} AS TIMESTAMPTZ) > c.starts_at + CAST({} AS INTEGER) * INTERVAL '1 minute'",
+        method="CAST({} AS VARCHAR)", at="CAST({} AS TIMESTAMPTZ)", by="CAST({} AS INTEGER)", person="{}", conference="{}") + "), "
+    "audited AS (INSERT INTO audit_entry (at, actor_id, actor_label, action, object_type, object_id, unit_id, details) "
+    "SELECT CAST({} AS TIMESTAMPTZ), CAST({} AS INTEGER), CAST({} AS VARCHAR), 'attendance.record', 'attendance', arrival.id, "
+    "CAST({} AS INTEGER), json_build_object('person_id', arrival.person, 'method', arrival.method) FROM arrival), "
+    "announced AS (INSERT INTO domain_event (name, unit_id, conference_id, payload, created_at, dispatched) "
+    "SELECT 'attendance_recorded', CAST({} AS INTEGER), arrival.conference, "
+    "json_build_object('person_id', arrival.person, 'status', arrival.status, 'venue_id', arrival.venue), "
+    "CAST({} AS TIMESTAMPTZ), FALSE FROM arrival) "
+    "SELECT TRUE AS created, " + _RECORD_COLUMNS + " FROM arrival UNION ALL "
+    "SELECT FALSE, " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {} "
+    "AND NOT EXISTS (SELECT 1 FROM arrival)"
+)
+_SQLITE_ARRIVAL = _INSERT_ARRIVAL.format(
+    venue="{}", late="julianday({}) > julianday(c.starts_at) + {} / 1440.0", method="{}", at="{}", by="{}", person="{}",
+    conference="{}")
+_SQLITE_AUDIT = ("INSERT INTO audit_entry (at, actor_id, actor_label, action, object_type, object_id, unit_id, details) "
+                 "VALUES ({}, {}, {}, 'attendance.record', 'attendance', {}, {}, {})")
+_SQLITE_EVENT = ("INSERT INTO domain_event (name, unit_id, conference_id, payload, created_at, dispatched) "
+                 "VALUES ('attendance_recorded', {}, {}, {}, {}, 0)")
+_SQLITE_RECORD = "SELECT " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {}"
+
+
+def stands_against(record: dict, at: dt.datetime) -> bool:
+    """Whether an existing record stays as it is when the same person arrives at ``at``: the
+    earliest arrival wins, and an excuse or a derived absence gives way to a real arrival."""
+    return record["status"] not in ("excused", "absent") and record["recorded_at"] <= at
+
+
+async def _conference_unit(conference_id: int) -> tuple[int, str] | None:
+    cached = _conference_units.get(conference_id)
+    if cached is not None and time.monotonic() - cached[0] < CONFERENCE_UNIT_SECONDS:
+        return cached[1], cached[2]
+    row = await Conference.select(Conference.unit, Conference.unit.path.as_alias("path")).where(
+        Conference.id == conference_id).first()
+    if row is None:
+        return None
+    _conference_units[conference_id] = (time.monotonic(), row["unit"], row["path"])
+    return row["unit"], row["path"]
+
+
+def _as_record(row: dict) -> dict:
+    recorded_at = row["recorded_at"]
+    if isinstance(recorded_at, str):  # SQLite gives RETURNING columns without their declared type
+        recorded_at = dt.datetime.fromisoformat(recorded_at)
+    return {**row, "recorded_at": recorded_at.astimezone(dt.timezone.utc) if recorded_at.tzinfo else
+            recorded_at.replace(tzinfo=dt.timezone.utc)}
+
+
+async def _arrive_postgres(actor: Actor, unit_id: int, conference_id: int, person_id: int, method: str, venue_id: int | None,
+                           at: dt.datetime, late_after: int) -> tuple[dict | None, bool]:
+    now = clock.now()
+    rows = await Attendance.raw(
+        _POSTGRES_ARRIVAL, venue_id, at, late_after, method, at, actor.user_id, person_id, conference_id, venue_id, venue_id,
+        now, actor.user_id, actor.label, unit_id, unit_id, now, conference_id, person_id)
+    if not rows:
+        return None, False
+    row = dict(rows[0])
+    created = bool(row.pop("created"))
+    return _as_record(row), created
+
+
+async def _arrive_sqlite(actor: Actor, unit_id: int, conference_id: int, person_id: int, method: str, venue_id: int | None,
+                         at: dt.datetime, late_after: int) -> tuple[dict | None, bool]:
+    now = clock.now()
+    async with transaction():
+        inserted = await Attendance.raw(_SQLITE_ARRIVAL, venue_id, at, late_after, method, at, actor.user_id, person_id,
+                                        conference_id, venue_id, venue_id)
+        if not inserted:
+            existing = await Attendance.raw(_SQLITE_RECORD, conference_id, person_id)
+            return (_as_record(existing[0]) if existing else None), False
+        record = _as_record(inserted[0])
+        await Attendance.raw(_SQLITE_AUDIT, now, actor.user_id, actor.label, record["id"], unit_id,
+                             json.dumps({"person_id": person_id, "method": method}))
+        await Attendance.raw(_SQLITE_EVENT, unit_id, conference_id,
+                             json.dumps({"person_id": person_id, "status": record["status"], "venue_id": record["venue"]}), now)
+    return record, True
+
+
+async def record_scan(
+    actor: Actor, *, conference_id: int, person_id: int, method: str, venue_id: int | None = None, at: dt.datetime | None = None,
+) -> dict:
+    """:func:`record_attendance` for a scanned arrival, in one statement on PostgreSQL (see the
+    comment above). Same answer: {"record", "created"}; an earlier record is kept."""
+    if method not in SCAN_METHODS:
+        raise ValidationError(f"Hình thức điểm danh không hợp lệ: {method!r}.", field="method")
+    at = (at or clock.now()).astimezone(dt.timezone.utc)
+    unit = await _conference_unit(conference_id)
+    general = {"conference_id": conference_id, "person_id": person_id, "method": method, "venue_id": venue_id, "at": at}
+    if unit is None or not actor.has("checkin", unit[1]):
+        return await record_attendance(actor, **general)
+    arrive = _arrive_postgres if is_postgres(current_engine()) else _arrive_sqlite
+    late_after = get_settings().late_after_minutes
+    record, created = await arrive(actor, unit[0], conference_id, person_id, method, venue_id, at, late_after)
+    if record is None or (not created and not stands_against(record, at)):
+        # not recordable as it stands (the general path says why), a concurrent first arrival, or a
+        # record this arrival replaces
+        return await record_attendance(actor, **general)
     return {"record": record, "created": created}
 
 

@@ -13,10 +13,12 @@ deactivation. A scanner device token's subject is a conference or one of its ven
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 
 from core import clock
 from core.access import ROLE_LABELS, ROLES, Actor, Grant, conference_scope, require
@@ -77,6 +79,64 @@ async def verify_secret_token(plaintext: str, purpose: str) -> dict:
     if row["last_used_at"] is None or row["last_used_at"] <= now - LAST_USED_RESOLUTION:
         await Token.update({Token.last_used_at: now}).where(Token.id == row["id"])
     return row
+
+
+# -- scanner devices --------------------------------------------------------------------------------
+
+# Where a device's subject lies (a venue's conference, the conference's unit) is cached per process
+# this long: a venue never changes conference, a unit moved in the tree is seen this late. The
+# token row itself (revoked, expired) is read on every request, so a revoked key stops at once.
+DEVICE_SCOPE_SECONDS = 30.0
+# where the plugin-route guard leaves the device it authenticated (``scope["state"]``), so that
+# the route does not authenticate it again
+AUTHENTICATED_DEVICE = "hoinghi.scanner_device"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScannerDevice:
+    """A live scanner device token and what it reaches."""
+
+    token_id: int
+    label: str
+    issued_by: int | None
+    conference_id: int
+    venue_id: int | None
+    unit_id: int
+    unit_path: str
+
+
+_device_scopes: dict[tuple[str, int], tuple[float, tuple[int, int | None, int, str] | None]] = {}
+
+
+async def _device_scope(subject_type: str, subject_id: int) -> tuple[int, int | None, int, str] | None:
+    """(conference, venue, unit, unit path) of a device's subject, or None when it leads nowhere."""
+    cached = _device_scopes.get((subject_type, subject_id))
+    if cached is not None and time.monotonic() - cached[0] < DEVICE_SCOPE_SECONDS:
+        return cached[1]
+    scope = None
+    if subject_type == "venue":
+        row = await Venue.select(Venue.conference, Venue.conference.unit.as_alias("unit"),
+                                 Venue.conference.unit.path.as_alias("path")).where(Venue.id == subject_id).first()
+        if row is not None:
+            scope = (row["conference"], subject_id, row["unit"], row["path"])
+    elif subject_type == "conference":
+        row = await Conference.select(Conference.unit, Conference.unit.path.as_alias("path")).where(Conference.id == subject_id).first()
+        if row is not None:
+            scope = (subject_id, None, row["unit"], row["path"])
+    _device_scopes[(subject_type, subject_id)] = (time.monotonic(), scope)
+    return scope
+
+
+async def verify_device_token(plaintext: str) -> ScannerDevice:
+    """The live scanner device of ``plaintext``: one indexed read of the token row (a revoked or
+    expired key is refused at once); NotFound otherwise, or when its venue or conference is gone."""
+    row = await verify_secret_token(plaintext, "scanner_device")
+    scope = await _device_scope(row["subject_type"], row["subject_id"])
+    if scope is None:
+        raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
+    conference_id, venue_id, unit_id, unit_path = scope
+    return ScannerDevice(token_id=row["id"], label=row["label"], issued_by=row["created_by"], conference_id=conference_id,
+                         venue_id=venue_id, unit_id=unit_id, unit_path=unit_path)
 
 
 def _derive(purpose: str, subject_type: str, subject_id: int, generation: int) -> bytes:

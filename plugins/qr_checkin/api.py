@@ -12,6 +12,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.middleware.rate_limit import RateLimitConfig
 
+from core.services import tokens
 from plugins.qr_checkin import services
 from plugins.qr_checkin.settings import PLUGIN, deployment_setting
 
@@ -32,7 +33,9 @@ def rate_limit() -> RateLimitConfig:
 
 
 async def _device(request: Request, conference_id: int | None = None) -> services.Device:
-    return await services.device_for_token(request.headers.get(DEVICE_HEADER) or "", conference_id)
+    # the plugin-route guard has verified the token for this request: not again
+    authenticated = request.scope.get("state", {}).get(tokens.AUTHENTICATED_DEVICE)
+    return await services.device_for_token(request.headers.get(DEVICE_HEADER) or "", conference_id, authenticated=authenticated)
 
 
 class ScanIn(msgspec.Struct, forbid_unknown_fields=True):

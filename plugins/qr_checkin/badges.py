@@ -6,11 +6,14 @@ only tunes a penalty score; every mask decodes the same (tested with zxing-cpp).
 
 from __future__ import annotations
 
+import functools
 import html
 import io
+import itertools
 from pathlib import Path
 
 import qrcode
+import qrcode.exceptions
 from qrcode.constants import ERROR_CORRECT_M
 
 from core import clock, jobs
@@ -30,29 +33,40 @@ QUIET_ZONE = 4  # modules of white border the QR standard asks for
 PRINT_MM = 38  # printed side of a badge's QR code (with its quiet zone)
 
 
-def matrix(text: str) -> list[list[bool]]:
+@functools.lru_cache(maxsize=32)
+def _version_for(length: int) -> int:
+    """The smallest QR version holding a text of this length at level M. Every credential has the
+    same length, so the fit (a third of the QR's cost) is searched once, not once per badge."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=2)
-    code.add_data(text)
+    code.add_data("A" * length)  # the alphanumeric alphabet our texts use; other texts fit below
     code.make(fit=True)
+    return code.version
+
+
+def matrix(text: str) -> list[list[bool]]:
+    code = qrcode.QRCode(version=_version_for(len(text)), error_correction=ERROR_CORRECT_M, border=0, mask_pattern=2)
+    code.add_data(text)
+    try:
+        code.make(fit=False)
+    except qrcode.exceptions.DataOverflowError:  # not alphanumeric: a larger version
+        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=2)
+        code.add_data(text)
+        code.make(fit=True)
     return code.modules
 
 
 def svg(text: str, *, size_mm: float = PRINT_MM) -> str:
     """A compact SVG: one path of horizontal runs, quiet zone included, ``size_mm`` wide."""
     modules = matrix(text)
-    count = len(modules)
-    total = count + 2 * QUIET_ZONE
+    total = len(modules) + 2 * QUIET_ZONE
     parts = []
-    for y, row in enumerate(modules):
-        x = 0
-        while x < count:
-            if row[x]:
-                start = x
-                while x < count and row[x]:
-                    x += 1
-                parts.append(f"M{start + QUIET_ZONE} {y + QUIET_ZONE}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
+    for y, row in enumerate(modules, start=QUIET_ZONE):
+        x = QUIET_ZONE
+        for dark, run in itertools.groupby(row):
+            length = sum(1 for _ in run)
+            if dark:
+                parts.append(f"M{x} {y}h{length}v1h-{length}z")
+            x += length
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total} {total}" width="{size_mm}mm" height="{size_mm}mm" '
             f'shape-rendering="crispEdges" role="img"><rect width="{total}" height="{total}" fill="#fff"/>'
             f'<path fill="#000" d="{"".join(parts)}"/></svg>')

@@ -1,11 +1,11 @@
 """Business rules of the ``qr_checkin`` plugin: signing keys, credentials, scans, roster.
 
-Attendance is recorded only through ``core.services.rollcall.record_attendance`` (earliest scan
-wins, the event fires once). Scanner devices are the core's ``scanner_device`` tokens, issued
+Attendance is recorded only through the core roll-call service (``rollcall.record_scan``, its
+hot path for scanners, and ``record_attendance``): earliest scan wins, the event fires once. Scanner devices are the core's ``scanner_device`` tokens, issued
 for a conference or one venue; a venue's device scans only its venue.
 
-The scan's lookup is one raw SQL join (credential -> invitation -> person -> unit), the
-documented hot path of this plugin; everything else goes through Piccolo.
+The scan's lookup is one raw SQL join (credential -> invitation -> person, unit, conference,
+roll-call record), the documented hot path of this plugin; everything else goes through Piccolo.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from core.access import Actor, Grant, conference_scope
 from core.db import bulk_insert, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit, rollcall, tokens
-from core.tables import Attendance, Conference, Invitation, StaffUser, Venue
+from core.tables import Conference, Invitation, StaffUser, Venue
 from plugins.qr_checkin import credentials as creds
 from plugins.qr_checkin.tables import QrCredential, QrScan, QrSigningKey
 
@@ -274,27 +274,15 @@ class Device:
         return Actor(user_id=self.issued_by, label=self.label, grants=(Grant("checkin_staff", self.unit_id, self.unit_path),))
 
 
-async def device_for_token(plaintext: str, conference_id: int | None = None) -> Device:
-    """The live device of an ``X-Device-Token``; NotFound for any other (or for another conference)."""
-    row = await tokens.verify_secret_token(plaintext, "scanner_device")
-    venue_id = None
-    if row["subject_type"] == "venue":
-        venue = await Venue.select(Venue.conference).where(Venue.id == row["subject_id"]).first()
-        if venue is None:
-            raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
-        found_conference, venue_id = venue["conference"], row["subject_id"]
-    elif row["subject_type"] == "conference":
-        found_conference = row["subject_id"]
-    else:
-        raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
-    if conference_id is not None and found_conference != conference_id:
+async def device_for_token(plaintext: str, conference_id: int | None = None, *,
+                           authenticated: tokens.ScannerDevice | None = None) -> Device:
+    """The live device of an ``X-Device-Token`` (``authenticated``: the one the route guard has
+    already verified for this request); NotFound for any other (or for another conference)."""
+    scanner = authenticated or await tokens.verify_device_token(plaintext)
+    if conference_id is not None and scanner.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
-    conference = await Conference.select(Conference.unit, Conference.unit.path.as_alias("path")).where(
-        Conference.id == found_conference).first()
-    if conference is None:
-        raise NotFound("Không tìm thấy hội nghị.")
-    return Device(token_id=row["id"], label=row["label"], conference_id=found_conference, venue_id=venue_id,
-                  unit_id=conference["unit"], unit_path=conference["path"], issued_by=row["created_by"])
+    return Device(token_id=scanner.token_id, label=scanner.label, conference_id=scanner.conference_id, venue_id=scanner.venue_id,
+                  unit_id=scanner.unit_id, unit_path=scanner.unit_path, issued_by=scanner.issued_by)
 
 
 async def device_overview(device: Device) -> dict:
@@ -311,10 +299,16 @@ async def device_overview(device: Device) -> dict:
 
 # -- scanning -------------------------------------------------------------------------------------
 
+# credential -> invitation -> person, unit, conference, the person's roll-call record and the
+# first scanner that checked them in: one indexed read answers every status of a scan
 _LOOKUP = (
     "SELECT c.invitation, c.conference, c.generation, c.revoked_at, i.status AS invitation_status, i.venue, i.person, "
-    "p.full_name, u.name AS unit_name FROM qr_checkin_credential c JOIN invitation i ON i.id = c.invitation "
-    "JOIN person p ON p.id = i.person JOIN unit u ON u.id = p.unit WHERE "
+    "p.full_name, u.name AS unit_name, f.status AS conference_status, a.status AS record_status, a.method AS record_method, "
+    "a.recorded_at, a.recorded_by, (SELECT s.answer FROM qr_checkin_scan s WHERE s.conference = c.conference "
+    "AND s.person = i.person AND s.status = 'checked_in' ORDER BY s.scanned_at LIMIT 1) AS first_answer "
+    "FROM qr_checkin_credential c JOIN invitation i ON i.id = c.invitation JOIN person p ON p.id = i.person "
+    "JOIN unit u ON u.id = p.unit JOIN conference f ON f.id = c.conference "
+    "LEFT JOIN attendance a ON a.conference = c.conference AND a.person = i.person WHERE "
 )
 
 
@@ -329,15 +323,10 @@ def _scan_time(now: dt.datetime, device_time: dt.datetime | None, offset_ms: int
     return max(min(at, now), now - QUEUED_SCAN_MAX_AGE)
 
 
-async def _conference(conference_id: int) -> dict:
-    conference = await Conference.select(Conference.id, Conference.status, Conference.unit).where(Conference.id == conference_id).first()
-    if conference is None:
-        raise NotFound("Không tìm thấy hội nghị.")
-    return conference
-
-
-async def _identify(conference: dict, credential: str | None, short_code: str | None) -> tuple[str | None, dict | None]:
-    """(refusal status or None, the credential's row) for what was scanned or typed."""
+async def _identify(conference_id: int, credential: str | None, short_code: str | None) -> tuple[str | None, dict | None]:
+    """(refusal status or None, the credential's row) for what was scanned or typed. The
+    signature is checked before the database is asked anything: a forged or foreign credential
+    costs no read."""
     if credential:
         try:
             payload, message, signature = creds.decode(credential)
@@ -346,11 +335,11 @@ async def _identify(conference: dict, credential: str | None, short_code: str | 
         key = await public_key(payload.key_id)
         if key is None or not creds.verify(key, message, signature):
             return "forged", None
-        if payload.conference_id != conference["id"]:
+        if payload.conference_id != conference_id:
             return "wrong_conference", None
         rows = await QrCredential.raw(_LOOKUP + "c.invitation = {}", payload.invitation_id)
         row = rows[0] if rows else None
-        if row is None or row["conference"] != conference["id"]:
+        if row is None or row["conference"] != conference_id:
             return "not_invited", None
         if row["revoked_at"] is not None or (row["generation"] & 0xFFFF) != payload.generation:
             return "revoked", row
@@ -358,7 +347,7 @@ async def _identify(conference: dict, credential: str | None, short_code: str | 
         code = creds.normalise_short_code(short_code or "")
         if not 6 <= len(code) <= 8:
             raise ValidationError("Mã ngắn gồm 6–8 ký tự.", field="short_code")
-        rows = await QrCredential.raw(_LOOKUP + "c.short_hash = {}", creds.short_hash(conference["id"], code))
+        rows = await QrCredential.raw(_LOOKUP + "c.short_hash = {}", creds.short_hash(conference_id, code))
         row = rows[0] if rows else None
         if row is None:
             return "not_invited", None
@@ -366,23 +355,29 @@ async def _identify(conference: dict, credential: str | None, short_code: str | 
             return "revoked", row
     if row["invitation_status"] != "active":
         return "not_invited", row
-    if conference["status"] in ("ended", "cancelled"):
+    if row["conference_status"] in ("ended", "cancelled"):
         return "expired", row
     return None, row
 
 
-async def _who_recorded(conference_id: int, person_id: int, record: dict) -> str:
-    first = await QrScan.select(QrScan.answer).where(
-        (QrScan.conference == conference_id) & (QrScan.person == person_id) & (QrScan.status == "checked_in")
-    ).order_by(QrScan.scanned_at).first()
-    if first and isinstance(first["answer"], dict) and first["answer"].get("device"):
-        return first["answer"]["device"]
-    if isinstance(first and first["answer"], str):
-        import json
+def _existing_record(row: dict) -> dict | None:
+    """The person's roll-call record as the lookup read it, or None."""
+    if row["record_status"] is None:
+        return None
+    recorded_at = row["recorded_at"]
+    if isinstance(recorded_at, str):
+        recorded_at = dt.datetime.fromisoformat(recorded_at)
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=dt.timezone.utc)
+    return {"status": row["record_status"], "method": row["record_method"], "recorded_at": recorded_at,
+            "recorded_by": row["recorded_by"]}
 
-        device = json.loads(first["answer"]).get("device")
-        if device:
-            return device
+
+async def _who_recorded(first_answer, record: dict) -> str:
+    """Who checked the person in: the first scanner's label, else the staff user, else the method."""
+    device = _as_dict(first_answer).get("device") if first_answer else None
+    if device:
+        return device
     if record.get("recorded_by"):
         user = await StaffUser.select(StaffUser.full_name, StaffUser.username).where(StaffUser.id == record["recorded_by"]).first()
         if user:
@@ -394,7 +389,8 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
                venue_id: int | None = None, nonce: str | None = None, device_time: dt.datetime | None = None,
                offset_ms: int | None = None) -> dict:
     """One scan: {status, person, at, ...}. Idempotent by ``nonce`` (per device): a replay gets
-    the first answer and records nothing again."""
+    the first answer and records nothing again. A first scan is three statements (the lookup,
+    the roll-call service's arrival, the scan log), a re-scan or a refusal two."""
     if device.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
     if bool(credential) == bool(short_code):
@@ -409,12 +405,11 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
             return _as_dict(replay["answer"])
     now = clock.now()
     at = _scan_time(now, device_time, offset_ms)
-    conference = await _conference(conference_id)
     if device.venue_id is not None:
         venue_id = device.venue_id
     elif venue_id is not None and not await Venue.exists().where((Venue.id == venue_id) & (Venue.conference == conference_id)):
         raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
-    status, row = await _identify(conference, credential, short_code)
+    status, row = await _identify(conference_id, credential, short_code)
     if status is None and venue_id is not None and row["venue"] is not None and row["venue"] != venue_id:
         status = "wrong_venue"
     answer = {"status": status, "message": None, "person": None, "at": None, "venue_id": venue_id, "by": None,
@@ -425,20 +420,19 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
         expected = await Venue.select(Venue.name).where(Venue.id == row["venue"]).first()
         answer["expected_venue"] = expected["name"] if expected else None
     if status is None:
-        before = None
-        if device_time is not None:  # a queued scan may replace a later record (earliest wins): know which
-            before = await Attendance.select(Attendance.recorded_at).where(
-                (Attendance.conference == conference_id) & (Attendance.person == row["person"])).first()
-        result = await rollcall.record_attendance(device.actor(), conference_id=conference_id, person_id=row["person"],
-                                                  method="staff_scan", venue_id=venue_id or row["venue"], at=at)
-        record = result["record"]
-        recorded_at = record["recorded_at"]
-        # a queued scan earlier than the stored record replaced it (earliest wins): it is this scan's record
-        mine = result["created"] or (before is not None and before["recorded_at"] > at and recorded_at == at)
+        existing = _existing_record(row)
+        if existing is not None and rollcall.stands_against(existing, at):
+            record, mine = existing, False  # a re-scan: nothing to record
+        else:
+            result = await rollcall.record_scan(device.actor(), conference_id=conference_id, person_id=row["person"],
+                                                method="staff_scan", venue_id=venue_id or row["venue"], at=at)
+            record = result["record"]
+            # a queued scan earlier than the stored record replaced it (earliest wins): it is this scan's record
+            mine = result["created"] or (existing is not None and existing["recorded_at"] > at and record["recorded_at"] == at)
         status = "checked_in" if mine else "already_checked_in"
-        answer.update(status=status, at=recorded_at.isoformat(), record_status=record["status"])
+        answer.update(status=status, at=record["recorded_at"].isoformat(), record_status=record["status"])
         if not mine:
-            answer["by"] = await _who_recorded(conference_id, row["person"], record)
+            answer["by"] = await _who_recorded(row["first_answer"], record)
     answer["message"] = STATUSES[status]
     inserted = await QrScan.insert(QrScan(
         conference=conference_id, device_token=device.token_id, nonce_key=nonce_key, invitation=row["invitation"] if row else None,

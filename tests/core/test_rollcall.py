@@ -29,13 +29,14 @@ async def test_late_after_threshold(db):
     assert late["record"]["status"] == "late"
 
 
-async def test_earliest_wins_and_event_fires_once_under_concurrency(db):
+@pytest.mark.parametrize("record", ["record_attendance", "record_scan"])
+async def test_earliest_wins_and_event_fires_once_under_concurrency(db, record):
     tree = await make_tree()
     conference, group = await _published(tree)
     person = group[0]["id"]
     times = [local(2026, 3, 10, 8, minute) for minute in (20, 5, 12, 30)]
     results = await asyncio.gather(*[
-        rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=person, method="staff_scan", at=at) for at in times
+        getattr(rollcall, record)(SYSTEM, conference_id=conference["id"], person_id=person, method="staff_scan", at=at) for at in times
     ])
     assert sum(r["created"] for r in results) == 1
     record = await Attendance.select().where(Attendance.person == person).first()
@@ -109,3 +110,67 @@ async def test_exports_xlsx_and_signature_sheet_are_audited(db):
     page = await rollcall_export.signature_sheet_html(SYSTEM, conference["id"])
     assert "Ký tên" in page and group[1]["full_name"] in page and "<script" not in page
     assert await AuditEntry.count().where(AuditEntry.action == "rollcall.export") == 2
+
+
+# -- record_scan: the scanners' hot path keeps record_attendance's rules --------------------------
+
+async def test_record_scan_records_like_record_attendance_with_one_event_and_one_audit_entry(db):
+    from core.tables import AuditEntry
+
+    tree = await make_tree()
+    conference, group = await _published(tree)
+    scanner = await make_actor("checkin_staff", tree["province"])
+    on_time = await rollcall.record_scan(scanner, conference_id=conference["id"], person_id=group[0]["id"], method="staff_scan",
+                                         at=local(2026, 3, 10, 8, 10))
+    late = await rollcall.record_scan(scanner, conference_id=conference["id"], person_id=group[1]["id"], method="staff_scan",
+                                      at=local(2026, 3, 10, 8, 16))
+    assert on_time["created"] and on_time["record"]["status"] == "present"
+    assert late["created"] and late["record"]["status"] == "late"
+    stored = await Attendance.select().where(Attendance.person == group[0]["id"]).first()
+    assert on_time["record"] == stored and stored["recorded_by"] == scanner.user_id and stored["method"] == "staff_scan"
+    again = await rollcall.record_scan(scanner, conference_id=conference["id"], person_id=group[0]["id"], method="staff_scan",
+                                       at=local(2026, 3, 10, 8, 40))
+    assert not again["created"] and again["record"] == stored
+    events = await DomainEvent.select().where(DomainEvent.name == "attendance_recorded").order_by(DomainEvent.id).output(load_json=True)
+    assert [(e["unit_id"], e["conference_id"], e["payload"]) for e in events] == [
+        (conference["unit"], conference["id"], {"person_id": group[0]["id"], "status": "present", "venue_id": None}),
+        (conference["unit"], conference["id"], {"person_id": group[1]["id"], "status": "late", "venue_id": None}),
+    ]
+    audited = await AuditEntry.select().where(AuditEntry.action == "attendance.record").order_by(AuditEntry.id).output(load_json=True)
+    assert [(a["actor_id"], a["object_id"], a["unit_id"], a["details"]) for a in audited] == [
+        (scanner.user_id, stored["id"], conference["unit"], {"person_id": group[0]["id"], "method": "staff_scan"}),
+        (scanner.user_id, late["record"]["id"], conference["unit"], {"person_id": group[1]["id"], "method": "staff_scan"}),
+    ]
+
+
+async def test_record_scan_an_excuse_gives_way(db):
+    tree = await make_tree()
+    conference, group = await _published(tree)
+    await rollcall.excuse(SYSTEM, conference["id"], group[1]["id"], "Đi công tác")
+    arrived = await rollcall.record_scan(SYSTEM, conference_id=conference["id"], person_id=group[1]["id"], method="staff_scan",
+                                         at=local(2026, 3, 10, 8, 1))
+    assert not arrived["created"] and arrived["record"]["status"] == "present"
+
+
+async def test_record_scan_refuses_what_record_attendance_refuses(db):
+    from core.errors import ValidationError
+
+    tree = await make_tree()
+    conference, group = await _published(tree)
+    other, _ = await _published(tree, count=1)
+    stranger = (await make_people(tree["commune_b1"], 1, categories=("member",)))[0]
+    with pytest.raises(NotFound, match="danh sách mời"):
+        await rollcall.record_scan(SYSTEM, conference_id=conference["id"], person_id=stranger["id"], method="staff_scan")
+    with pytest.raises(ValidationError):
+        await rollcall.record_scan(SYSTEM, conference_id=conference["id"], person_id=group[0]["id"], method="staff_scan",
+                                   venue_id=other["venues"][0]["id"])
+    with pytest.raises(ValidationError):
+        await rollcall.record_scan(SYSTEM, conference_id=conference["id"], person_id=group[0]["id"], method="manual")
+    staff = await make_actor("checkin_staff", tree["district_a"])  # a venue grant only
+    with pytest.raises(Forbidden):
+        await rollcall.record_scan(staff, conference_id=conference["id"], person_id=group[1]["id"], method="staff_scan",
+                                   venue_id=conference["venues"][0]["id"])
+    await conferences.cancel_conference(SYSTEM, conference["id"])
+    with pytest.raises(Conflict):
+        await rollcall.record_scan(SYSTEM, conference_id=conference["id"], person_id=group[0]["id"], method="staff_scan")
+    assert await Attendance.count().where(Attendance.conference == conference["id"]) == 0

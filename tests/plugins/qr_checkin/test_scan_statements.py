@@ -1,0 +1,55 @@
+"""What a scan asks of the database (the hot path of issue 6's benchmark): the device key read
+once per request, one lookup, the roll-call service's arrival, the scan log — counted through
+Piccolo's query log, not timed. A revoked key stops at once although the device's scope is cached."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.qr_profile import StatementCounter
+from core import clock
+from core.errors import NotFound
+from core.services import tokens
+from core.tables import DomainEvent
+from plugins.qr_checkin import services
+from tests.factories import SYSTEM
+from tests.plugins.qr_checkin.conftest import NOW, device_key
+
+
+async def _statements(counter: StatementCounter, token: str, conference_id: int, **scan) -> tuple[int, dict]:
+    counter.counting(True)
+    before = counter.mark()[0]
+    device = await services.device_for_token(token, conference_id)
+    answer = await services.scan(device, conference_id=conference_id, **scan)
+    counter.counting(False)
+    return counter.mark()[0] - before, answer
+
+
+async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(db, world):
+    conference_id = world.conference["id"]
+    token = await device_key(conference_id=conference_id, label="Cổng chính")
+    rendered = await services.credentials_for(conference_id)
+    clock.set_now(NOW)
+    # a running server's state: the key's once-a-minute "last used" write done, the public keys and
+    # the conference's unit in the process caches
+    device = await services.device_for_token(token, conference_id)
+    await services.scan(device, conference_id=conference_id, credential=rendered[2]["credential"])
+    counter = StatementCounter(db)
+    first, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
+    assert answer["status"] == "checked_in"
+    # key, lookup, arrival (with its audit and outbox rows: one statement on PostgreSQL, three in
+    # one transaction on SQLite), scan log
+    assert first == (4 if db.engine_type == "postgres" else 6)
+    again, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
+    assert answer["status"] == "already_checked_in" and answer["by"] == "Cổng chính"
+    assert again == 3  # key, lookup (it reads the record and who made it), scan log
+    forged = rendered[1]["credential"][:-2] + ("AA" if not rendered[1]["credential"].endswith("AA") else "BB")
+    refused, answer = await _statements(counter, token, conference_id, credential=forged)
+    assert answer["status"] == "forged"
+    assert refused == 2  # key, scan log: the signature is checked before any read
+    assert await DomainEvent.count().where(DomainEvent.name == "attendance_recorded") == 2  # the warm-up and the first scan
+
+    row = await tokens.Token.select(tokens.Token.id).where(tokens.Token.label == "Cổng chính").first()
+    await tokens.revoke_token(SYSTEM, row["id"])
+    with pytest.raises(NotFound):
+        await services.device_for_token(token, conference_id)
