@@ -7,7 +7,7 @@ same template in the person's language through :meth:`DomainError.translated`. A
 is itself a word of a fixed vocabulary (a permission, a status, "đơn vị") is a :class:`Label`, and
 is translated too; any other parameter (a name, a number, a file name) is shown as it is.
 
-Babel extracts the first argument of every error class and of ``Label`` (Makefile ``i18n``), so
+Babel extracts the first argument of every error class, ``Phrase`` and ``Label`` (Makefile ``i18n``), so
 a template without an English entry fails tests/web/test_i18n.py. The core imports no web code:
 the caller hands in its ``gettext``.
 """
@@ -29,7 +29,7 @@ class Label(str):
 
     def __new__(cls, text: str, context: str | None = None) -> "Label":
         label = super().__new__(cls, text)
-        label.context = context
+        label.context = context or getattr(text, "context", None)
         return label
 
     def render(self, gettext: Gettext, pgettext: Pgettext | None = None) -> str:
@@ -38,18 +38,20 @@ class Label(str):
         return gettext(str(self))
 
 
-class Message(str):
+class Phrase(str):
     """Vietnamese text formatted from a template; it keeps the template and the parameters so that
-    it can be rendered again in another language. Being a ``str``, it reads as the Vietnamese text."""
+    it can be rendered again in another language. Being a ``str``, it reads as the Vietnamese text.
+    A parameter may be a Phrase itself (a label built from parts: "Câu hỏi {count}: nội dung")."""
 
     template: str
     params: dict
 
-    def __new__(cls, template: str, params: dict | None = None) -> "Message":
-        if isinstance(template, Message):
+    def __new__(cls, template: str, params: dict | None = None) -> "Phrase":
+        if isinstance(template, Phrase):
             return template
         params = dict(params or {})
-        message = super().__new__(cls, template.format(**params) if params else template)
+        message = super().__new__(cls, template.format(**{name: _joined(value, str) for name, value in params.items()})
+                                  if params else template)
         message.template, message.params = str(template), params
         return message
 
@@ -57,24 +59,33 @@ class Message(str):
         template = gettext(self.template)
         if not self.params:
             return template
-        values = {name: value.render(gettext, pgettext) if isinstance(value, Label) else value
-                  for name, value in self.params.items()}
-        return template.format(**values)
+
+        def shown(value):
+            return value.render(gettext, pgettext) if isinstance(value, (Label, Phrase)) else value
+
+        return template.format(**{name: _joined(value, shown) for name, value in self.params.items()})
+
+
+def _joined(value, shown: Callable):
+    """A list or tuple parameter (the allowed values, the unknown ones) reads "a, b, c"."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(shown(item)) for item in value)
+    return shown(value)
 
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose.
 
-    ``message`` and ``fields`` are Vietnamese (``Message`` objects, which are ``str``); a ``field=``
+    ``message`` and ``fields`` are Vietnamese (``Phrase`` objects, which are ``str``); a ``field=``
     message shares the template, and the values of an explicit ``fields={...}`` dict are templates
-    (formatted with the same parameters) or ``Message`` objects taken from other errors."""
+    (formatted with the same parameters) or ``Phrase`` objects taken from other errors."""
 
     status = 400
 
     def __init__(self, message: str, *, field: str | None = None, fields: dict[str, str] | None = None, **params):
-        self.message = Message(message, params)
+        self.message = Phrase(message, params)
         super().__init__(self.message)
-        self.fields = {name: Message(text, params) for name, text in (fields or {}).items()}
+        self.fields = {name: Phrase(text, params) for name, text in (fields or {}).items()}
         if field:
             self.fields.setdefault(field, self.message)
 

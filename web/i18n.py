@@ -23,7 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from core.errors import Message
+from core.errors import Phrase
 
 LOCALES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT_LOCALE = "vi"
@@ -61,7 +61,7 @@ def translations(locale: str) -> NullTranslations:
 
 
 def gettext(message: str) -> str:
-    if isinstance(message, Message):  # a domain error's text, e.g. ``{{ _(error) }}`` in a template
+    if isinstance(message, Phrase):  # a domain error's text, e.g. ``{{ _(error) }}`` in a template
         return message.render(gettext, pgettext)
     return translations(_current_locale.get()).gettext(message)
 

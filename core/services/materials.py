@@ -15,7 +15,7 @@ from core import clock, events
 from core.access import Actor, conference_scope
 from core.config import get_settings
 from core.db import transaction
-from core.errors import Forbidden, NotFound, ValidationError
+from core.errors import Forbidden, NotFound, Phrase, ValidationError
 from core.services import audit
 from core.storage import default_store
 from core.tables import AgendaSession, Invitation, Material, MaterialStaff, MaterialVersion
@@ -26,7 +26,7 @@ KINDS = {
     "bao_cao": "Báo cáo", "quyet_dinh": "Quyết định", "nghi_quyet": "Nghị quyết", "other": "Khác",
 }
 ACCESS = {"public": "Công khai", "audience": "Người được mời và cán bộ đơn vị", "restricted": "Chỉ cán bộ được chỉ định"}
-SECRET_REFUSAL = (
+SECRET_REFUSAL = Phrase(
     "Tài liệu mang độ mật (Mật, Tối mật, Tuyệt mật) không được lưu trên hệ thống kết nối Internet. "
     "Hãy phổ biến tài liệu này theo quy định bảo vệ bí mật nhà nước."
 )
@@ -54,7 +54,7 @@ def _official_date(value) -> str | None:
             return dt.datetime.strptime(text, pattern).date().isoformat()
         except ValueError:
             continue
-    raise ValidationError(f"Ngày văn bản không hợp lệ: {text!r} (dạng dd/mm/yyyy).", field="official_date")
+    raise ValidationError("Ngày văn bản không hợp lệ: {text!r} (dạng dd/mm/yyyy).", field="official_date", text=text)
 
 
 async def _material(material_id: int) -> dict:

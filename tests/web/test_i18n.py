@@ -8,9 +8,13 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import PROJECT_ROOT
 
+# the Makefile's `i18n` keywords: a domain error's message (core/errors.py), a Phrase, a Label (one
+# spec with a context when it has two arguments), and Litestar's refusals raised with our own text
+ERROR_CLASSES = ("DomainError", "ValidationError", "NotFound", "Forbidden", "Conflict", "TooLarge", "NeedsConfirmation",
+                 "ImportFailed", "Phrase", "NotFoundException", "NotAuthorizedException")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
-            "N_": None}
-METHODS = [("web/**.py", "python"), ("plugins/**.py", "python"), ("web/templates/**.html", "jinja2"),
+            "N_": None, **dict.fromkeys(ERROR_CLASSES), "Label": {1: (1,), 2: (1, (2, "c"))}}
+METHODS = [("core/**.py", "python"), ("web/**.py", "python"), ("plugins/**.py", "python"), ("web/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]
 
 

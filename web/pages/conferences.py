@@ -285,7 +285,7 @@ async def _part_of(actor: Actor, conference_id: int, part: str, part_id: int) ->
     """The venue or session in the path belongs to the conference in the path (else 404)."""
     current = await conferences.get_conference(actor, conference_id)
     if part_id not in {row["id"] for row in current[part]}:
-        raise NotFound("Không tìm thấy điểm cầu." if part == "venues" else "Không tìm thấy phiên.")
+        raise NotFound("Không tìm thấy điểm cầu.") if part == "venues" else NotFound("Không tìm thấy phiên.")
 
 
 @post("/conferences/{conference_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)

@@ -7,7 +7,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core.access import Actor, require
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, Label, ValidationError
 from core.services import audiences, people
 from core.tables import Person
 from web.i18n import error_messages
@@ -55,7 +55,7 @@ async def audiences_page(request: Request, actor: Actor, unit: int | None = None
 @get("/audiences/new", opt=STAFF, include_in_schema=False)
 async def new_audience_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await _builder(request, actor, audience=None, values={"unit_id": current["id"], "rules": {"active_only": True}})
 
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from core import clock, notifications
 from core.access import Actor, require
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, Label, ValidationError
 from core.services import audiences, conferences, units
 from web.api.notification_settings import check_setting, known_channels, settings_in_force
 from web.hook_parts import preview_parts, settings_panels
@@ -65,7 +65,7 @@ async def _template_preview(host, unit: dict, channel: str, subject: str, body: 
 @get("/notifications/templates/edit", opt=STAFF, include_in_schema=False)
 async def edit_template(request: Request, actor: Actor, unit: int, kind: str, channel: str) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     rows = await notifications.templates_in_force(actor, request.app.state.plugin_host, unit_id=current["id"])
     found = next((row for row in rows if row["kind"] == kind and row["channel"] == channel), None)
     if found is None:
@@ -119,7 +119,7 @@ def _target(values: dict) -> dict:
 @get("/notifications/compose", opt=STAFF, include_in_schema=False)
 async def compose_page(request: Request, actor: Actor, unit: int | None = None, target: str = "") -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     conference_rows, audience_rows = await _targets(actor, current)
     host = request.app.state.plugin_host
     kinds = {kind: spec["label"] for kind, spec in notifications.kinds(host).items() if kind in CAMPAIGN_KINDS}
@@ -215,7 +215,7 @@ async def save_settings(request: Request, actor: Actor) -> Template | Redirect:
     """Every value checked before any is stored (the same checks as the API)."""
     fields = await form_fields(request)
     current = await working_unit(actor, optional_int(fields.get("unit_id")))
-    require(actor, "admin", current["path"], what="đơn vị")  # refused before the values are checked, not after
+    require(actor, "admin", current["path"], what=Label("đơn vị"))  # refused before the values are checked, not after
     known = known_channels(request.app.state.plugin_host)
     try:
         quiet = [optional_int(fields.get("quiet_start")), optional_int(fields.get("quiet_end"))]

@@ -10,7 +10,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core.access import Actor, require
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Forbidden, Label, NotFound, ValidationError
 from core.services import people, people_import, units
 from web.api.people_import import IMPORT_MAX_BYTES, _safe_name
 from web.i18n import error_messages
@@ -59,7 +59,7 @@ async def _form_page(request: Request, actor: Actor, *, person: dict | None, val
 @get("/people/new", opt=STAFF, include_in_schema=False)
 async def new_person_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await _form_page(request, actor, person=None, values={"unit_id": current["id"], "categories": []})
 
 
@@ -128,7 +128,7 @@ async def personal_link(request: Request, actor: Actor, person_id: int) -> Templ
 @get("/people/import", opt=STAFF, include_in_schema=False)
 async def import_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await page(request, actor, "admin/people_import.html", unit=current, choices=await unit_choices(actor),
                       headers=people_import.HEADERS)
 
