@@ -17,7 +17,7 @@ from litestar.exceptions import (HTTPException, NotAuthorizedException, NotFound
                                  ValidationException)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from core.errors import DomainError, NeedsConfirmation
+from core.errors import DomainError, Label, NeedsConfirmation
 from web.i18n import gettext as _, pgettext
 from web.security import CSRF_FAILED
 
@@ -72,14 +72,16 @@ def domain_error(request: Request, error: DomainError) -> Response:
     return _answer(request, error.status, message, fields, **extra)
 
 
-_TYPES = {"int": N_("số nguyên"), "float": N_("số"), "str": N_("chuỗi ký tự"), "bool": N_("true hoặc false"),
-          "object": N_("đối tượng JSON"), "array": N_("danh sách"), "null": "null", "datetime": N_("ngày giờ"), "date": N_("ngày"),
-          "time": N_("giờ"), "bytes": N_("dữ liệu nhị phân")}
+# a context: "ngày" alone is a word of other sentences too
+_TYPES = {"int": Label("số nguyên", "type"), "float": Label("số", "type"), "str": Label("chuỗi ký tự", "type"),
+          "bool": Label("true hoặc false", "type"), "object": Label("đối tượng JSON", "type"), "array": Label("danh sách", "type"),
+          "datetime": Label("ngày giờ", "type"), "date": Label("ngày", "type"), "time": Label("giờ", "type"),
+          "bytes": Label("dữ liệu nhị phân", "type")}
 _COMPARISONS = {">=": N_("lớn hơn hoặc bằng"), "<=": N_("nhỏ hơn hoặc bằng"), ">": N_("lớn hơn"), "<": N_("nhỏ hơn")}
 
 
 def _kind(name: str) -> str:
-    return _(_TYPES[name]) if name in _TYPES else name
+    return _TYPES[name].render(_, pgettext) if name in _TYPES else name
 
 
 def _kinds(names: str) -> str:

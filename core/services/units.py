@@ -200,7 +200,8 @@ async def delete_unit(actor: Actor, unit_id: int, *, host) -> dict[str, str]:
     require(actor, "admin", unit["path"], what=Label("đơn vị"))
     if unit["parent"] is None:
         raise Conflict("Không thể xoá đơn vị gốc.")
-    for table, what in ((Unit, Label("đơn vị cấp dưới")), (Person, Label("người")), (Conference, Label("hội nghị")), (Audience, Label("đối tượng"))):
+    for table, what in ((Unit, Label("đơn vị cấp dưới", "contents")), (Person, Label("người", "contents")),
+                        (Conference, Label("hội nghị", "contents")), (Audience, Label("đối tượng", "contents"))):
         column = table.parent if table is Unit else table.unit
         if await table.exists().where(column == unit_id):
             raise Conflict("Đơn vị còn {what}; hãy chuyển hoặc xoá trước.", what=what)
