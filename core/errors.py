@@ -14,6 +14,7 @@ the caller hands in its ``gettext``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Callable
 
 Gettext = Callable[[str], str]
@@ -67,8 +68,8 @@ class Phrase(str):
 
 
 def _joined(value, shown: Callable):
-    """A list or tuple parameter (the allowed values, the unknown ones) reads "a, b, c"."""
-    if isinstance(value, (list, tuple, set, frozenset)):
+    """A collection parameter (the allowed values, the unknown ones; a dict's keys) reads "a, b, c"."""
+    if isinstance(value, Collection) and not isinstance(value, (str, bytes)):
         return ", ".join(str(shown(item)) for item in value)
     return shown(value)
 

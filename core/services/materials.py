@@ -85,13 +85,13 @@ async def add_material(
         raise ValidationError(SECRET_REFUSAL, field="classification")
     errors = {}
     if not title:
-        errors["title"] = "Tên tài liệu không được để trống."
+        errors["title"] = Phrase("Tên tài liệu không được để trống.")
     if kind not in KINDS:
-        errors["kind"] = f"Loại tài liệu không hợp lệ. Chọn: {', '.join(KINDS)}."
+        errors["kind"] = Phrase("Loại tài liệu không hợp lệ. Chọn: {choices}.", {"choices": KINDS})
     if access not in ACCESS:
-        errors["access"] = f"Mức truy cập không hợp lệ. Chọn: {', '.join(ACCESS)}."
+        errors["access"] = Phrase("Mức truy cập không hợp lệ. Chọn: {choices}.", {"choices": ACCESS})
     if number and not _OFFICIAL_NUMBER.match(number):
-        errors["official_number"] = f"Số hiệu văn bản không hợp lệ: {number!r} (ví dụ 978-CV/TU)."
+        errors["official_number"] = Phrase("Số hiệu văn bản không hợp lệ: {number!r} (ví dụ 978-CV/TU).", {"number": number})
     if errors:
         raise ValidationError(next(iter(errors.values())), fields=errors)
     date = _official_date(official_date)

@@ -12,7 +12,7 @@ import zoneinfo
 from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
-from core.errors import Conflict, Label, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, Phrase, ValidationError
 from core.services import audit
 from core.tables import DEFAULT_TIMEZONE, Unit
 from core.text import clean
@@ -55,11 +55,11 @@ def _validate(name: str, short_code: str, kind: str) -> tuple[str, str]:
     name = clean(name)
     short_code = clean(short_code)
     if not name:
-        errors["name"] = "Tên đơn vị không được để trống."
+        errors["name"] = Phrase("Tên đơn vị không được để trống.")
     if not _SHORT_CODE.match(short_code):
-        errors["short_code"] = "Mã đơn vị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang (tối đa 64 ký tự)."
+        errors["short_code"] = Phrase("Mã đơn vị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang (tối đa 64 ký tự).")
     if kind not in UNIT_KINDS:
-        errors["kind"] = f"Loại đơn vị không hợp lệ: {kind!r}. Chọn một trong: {', '.join(UNIT_KINDS)}."
+        errors["kind"] = Phrase("Loại đơn vị không hợp lệ: {kind!r}. Chọn một trong: {choices}.", {"kind": kind, "choices": UNIT_KINDS})
     if errors:
         raise ValidationError(next(iter(errors.values())), fields=errors)
     return name, short_code
