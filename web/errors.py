@@ -18,7 +18,7 @@ from litestar.exceptions import (HTTPException, NotAuthorizedException, NotFound
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import DomainError, Label, NeedsConfirmation
-from web.i18n import gettext as _, pgettext
+from web.i18n import gettext as _, pgettext, speak_to
 from web.security import CSRF_FAILED
 
 log = logging.getLogger("hoinghi.web")
@@ -67,6 +67,7 @@ def _answer(request: Request, status: int, message: str, fields: dict | None = N
 
 
 def domain_error(request: Request, error: DomainError) -> Response:
+    speak_to(request)
     extra = {"preview": error.preview} if isinstance(error, NeedsConfirmation) else {}
     message, fields = error.translated(_, pgettext)
     return _answer(request, error.status, message, fields, **extra)
@@ -119,6 +120,7 @@ def field_error(message: str, key: str | None) -> tuple[str, str]:
 
 
 def validation_error(request: Request, error: ValidationException) -> Response:
+    speak_to(request)
     fields = {}
     items = [item for item in (error.extra or []) if isinstance(item, dict)]
     if any(item.get("source") == "path" for item in items):  # an id no object can have (-1, 2**70): nothing there
@@ -133,13 +135,14 @@ def validation_error(request: Request, error: ValidationException) -> Response:
 
 
 def http_error(request: Request, error: HTTPException) -> Response:
+    speak_to(request)
     messages = {401: N_("Vui lòng đăng nhập."), 403: N_("Bạn không có quyền làm việc này."), 404: N_("Không tìm thấy trang này."),
                 405: N_("Phương thức không được hỗ trợ."), 413: N_("Dữ liệu gửi lên quá lớn."),
                 429: N_("Quá nhiều yêu cầu; vui lòng thử lại sau.")}
     message = _(messages[error.status_code]) if error.status_code in messages else error.detail
     if isinstance(error, (NotFoundException, NotAuthorizedException, TooManyRequestsException)) and error.detail and (
             error.detail not in ("Not Found", "Unauthorized", "Too Many Requests")):
-        message = error.detail  # our own detail, already in the request's language (web/auth.py)
+        message = _(error.detail)  # our own Vietnamese detail (web/auth.py, web/plugin_routes.py)
     if error.status_code == 403 and error.detail == CSRF_FAILED:
         message = _("Phiên làm việc của trang đã hết hạn hoặc yêu cầu không đến từ trang của hệ thống. Hãy tải lại trang và thử lại.")
     return _answer(request, error.status_code, message, headers=error.headers)
@@ -147,6 +150,7 @@ def http_error(request: Request, error: HTTPException) -> Response:
 
 def out_of_range(request: Request, error: Exception) -> Response:
     """A number no column can hold (SQLite's OverflowError, asyncpg's DataError): bad input."""
+    speak_to(request)
     text = str(error)
     if isinstance(error, OverflowError) or ("out of" in text and "range" in text):
         return _answer(request, 400, _("Dữ liệu gửi lên không hợp lệ: số quá lớn."))
@@ -155,6 +159,7 @@ def out_of_range(request: Request, error: Exception) -> Response:
 
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    speak_to(request)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Lỗi hệ thống; đã ghi nhận để khắc phục."))
 
 

@@ -108,11 +108,17 @@ def negotiate(accept_language: str | None) -> str:
     return best.language if best else DEFAULT_LOCALE
 
 
-async def choose_locale(request) -> None:
-    """A ``before_request`` hook: the session's choice, else the browser's, else Vietnamese."""
+def speak_to(request) -> None:
+    """The request's language: the session's choice, else the browser's, else Vietnamese."""
     session = request.scope.get("session")
     chosen = session.get(SESSION_LOCALE_KEY) if isinstance(session, dict) else None
     use_locale(chosen or negotiate(request.headers.get("accept-language")))
+
+
+async def choose_locale(request) -> None:
+    """A ``before_request`` hook (the exception handlers call :func:`speak_to` themselves: an
+    unknown path or a refused guard never reaches ``before_request``)."""
+    speak_to(request)
 
 
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:
