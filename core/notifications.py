@@ -106,7 +106,7 @@ class ConsoleChannel:
     """Writes messages to the log and to var/console-messages.log. Declares every capability."""
 
     name: str = "console"
-    label: str = "Bảng điều khiển (thử nghiệm)"
+    label: str = Label("Bảng điều khiển (thử nghiệm)")
     capabilities: frozenset[str] = frozenset({"attachments", "one_time_codes", "delivery_receipts"})
     cost_per_message: float = 0.0
     plugin: str | None = None

@@ -23,13 +23,14 @@ def seeded(tmp_path_factory):
         if "HOINGHI_VAR_DIR" not in env:
             env = {**env, "HOINGHI_VAR_DIR": str(tmp_path / "var")}
         run_cli("init", "--non-interactive", "--unit-code", "TU", "--admin-password", PASSWORD, env=env)
-        run_cli("unit", "add", "--name", "Thị ủy Quế Võ", "--code", "TX-QV", "--kind", "district", "--parent", "TU", env=env)
-        run_cli("user", "add", "quevo", "--password", PASSWORD, env=env)
-        run_cli("user", "grant", "quevo", "organiser", "TX-QV", env=env)
         with running_server(env, cwd=str(PROJECT_ROOT)) as base:
             admin = clients.signed_in(base, "admin", PASSWORD)
-            units = {unit["short_code"]: unit for unit in admin.get(f"/api/v1/units/{admin.get('/api/v1/units').json()[0]['id']}/tree").json()}
-            yield base, units
+            root = admin.get("/api/v1/units").json()[0]
+            district = admin.post("/api/v1/units", json={"name": "Thị ủy Quế Võ", "short_code": "TX-QV", "kind": "district",
+                                                         "parent_id": root["id"]}).json()
+            organiser = admin.post("/api/v1/users", json={"username": "quevo", "password": PASSWORD}).json()
+            admin.post(f"/api/v1/users/{organiser['id']}/roles", json={"unit_id": district["id"], "role": "organiser"}).raise_for_status()
+            yield base, {"TU": root, "TX-QV": district}
 
 
 def signed_in(base: str, username: str = "admin") -> httpx.Client:
