@@ -51,7 +51,7 @@ class Phrase(str):
         if isinstance(template, Phrase):
             return template
         params = dict(params or {})
-        message = super().__new__(cls, template.format(**{name: _joined(value, str) for name, value in params.items()})
+        message = super().__new__(cls, template.format(**{name: _joined(value, _as_given) for name, value in params.items()})
                                   if params else template)
         message.template, message.params = str(template), params
         return message
@@ -65,6 +65,10 @@ class Phrase(str):
             return value.render(gettext, pgettext) if isinstance(value, (Label, Phrase)) else value
 
         return template.format(**{name: _joined(value, shown) for name, value in self.params.items()})
+
+
+def _as_given(value):
+    return value
 
 
 def _joined(value, shown: Callable):

@@ -71,3 +71,9 @@ def test_a_confirmation_keeps_its_preview_and_its_parameters():
 def test_a_message_survives_pickling():
     message = pickle.loads(pickle.dumps(TooLarge("Tệp vượt quá giới hạn {limit} MB.", limit=5).message))
     assert message == "Tệp vượt quá giới hạn 5 MB." and message.render(english) == "The file is larger than the 5 MB limit."
+
+
+def test_parameters_are_formatted_as_an_f_string_would():
+    assert ValidationError("Thời gian không hợp lệ: {value!r}.", value=5).message == "Thời gian không hợp lệ: 5."
+    assert ValidationError("Tối đa {limit:,} tin.", limit=10000).message == "Tối đa 10,000 tin."
+    assert ValidationError("Không có: {unknown}.", unknown=["a", "b"]).message == "Không có: a, b."
