@@ -138,7 +138,11 @@ def all_job_handlers(host: PluginHost) -> dict:
     async def conference_reminder(job):
         await notifications.send_reminder(host, job)
 
-    handlers = {**core_job_handlers(), "send_messages": send_messages, "conference_reminder": conference_reminder}
+    async def conference_notice(job):
+        await notifications.send_notice(host, job)
+
+    handlers = {**core_job_handlers(), "send_messages": send_messages, "conference_reminder": conference_reminder,
+                notifications.NOTICE_JOB: conference_notice}
     for contributed in host.pm.hook.job_handlers():
         handlers.update(contributed or {})
     return handlers

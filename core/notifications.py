@@ -44,6 +44,8 @@ CORE_KINDS: dict[str, dict] = {
                       "body": "{title} có thay đổi: {start} tại {venue}. Chi tiết: {link}"},
     "cancellation": {"label": "Thông báo huỷ", "subject": "Huỷ: {title}",
                      "body": "{title} dự kiến lúc {start} đã được huỷ. {reason}"},
+    "withdrawal": {"label": "Thông báo rút lời mời", "subject": "Rút lời mời: {title}",
+                   "body": "Đồng chí {name} không còn trong danh sách mời dự {title} ({start})."},
     "absentee_follow_up": {"label": "Nhắc người vắng", "subject": "Tài liệu {title}",
                            "body": "Đồng chí {name} vắng mặt tại {title}. Tài liệu hội nghị: {link}"},
     "one_time_code": {"label": "Mã xác nhận", "subject": "Mã xác nhận", "body": "Mã xác nhận của đồng chí: {code}"},
@@ -59,6 +61,7 @@ AUDIENCES = {
     "not_answered": ["pending"],
     "accepted": ["accepted"],
     "attending": ["accepted", "pending"],  # reminders: not to those who declined or are excused
+    "not_declined": ["pending", "accepted", "excused", "delegated"],  # cancellations and change notices
     "absent": None,  # recorded absent by the roll-call (absentee follow-up)
     "present": None,  # recorded present or late by the roll-call (evaluation forms)
 }
@@ -287,13 +290,16 @@ async def _conference_context(conference: dict) -> dict:
 
 async def queue_conference_messages(
     actor: Actor, host, *, kind: str, conference_id: int, audience: str = "all", urgent: bool = False, text: str = "",
-    campaign: str = "",
+    campaign: str = "", withdrawn_since: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Queue one message per recipient; returns counts (queued, duplicates, no_channel, opted_out, over_quota).
 
+    Recipients are the active invitees in ``audience``; with ``withdrawn_since``, instead, the
+    people withdrawn from the conference at or after that moment (a withdrawal notice).
     Recipients are read in chunks and written through the driver, so 100,000 of them neither
-    fill the memory nor take minutes; a message already queued under the same idempotency key
-    is not queued again.
+    fill the memory nor take minutes. The idempotency key holds the conference's revision and
+    the invitation's sequence: a message already queued under it is not queued again, while a
+    person withdrawn and invited again (a higher sequence) is written to afresh.
     """
     scope = await conference_scope(actor, conference_id, "manage")
     if not scope.whole:  # a venue grant reaches that venue's roll-call, not every invitee's phone
@@ -307,7 +313,8 @@ async def queue_conference_messages(
     usable = await _enabled_channels(host, unit_path)
     if not usable:
         raise Conflict("Đơn vị chưa bật kênh gửi tin nào (SMS, email...).")
-    invited = Invitation.select(Invitation.person).where((Invitation.conference == conference_id) & (Invitation.status == "active"))
+    status = "withdrawn" if withdrawn_since is not None else "active"
+    invited = Invitation.select(Invitation.person).where((Invitation.conference == conference_id) & (Invitation.status == status))
     opt_outs = {(row["person"], row["channel"]) for row in await NotificationOptOut.select(
         NotificationOptOut.person, NotificationOptOut.channel).where(NotificationOptOut.person.is_in(invited))}
     suffix = f":{campaign}" if campaign else ""
@@ -327,9 +334,11 @@ async def queue_conference_messages(
     last_person = 0
     async with transaction():
         while True:
-            query = Invitation.select(Invitation.person, Invitation.person.full_name.as_alias("full_name"),
+            query = Invitation.select(Invitation.person, Invitation.sequence, Invitation.person.full_name.as_alias("full_name"),
                                       Invitation.person.phone.as_alias("phone"), Invitation.person.email.as_alias("email")).where(
-                (Invitation.conference == conference_id) & (Invitation.status == "active") & (Invitation.person > last_person))
+                (Invitation.conference == conference_id) & (Invitation.status == status) & (Invitation.person > last_person))
+            if withdrawn_since is not None:
+                query = query.where(Invitation.updated_at >= withdrawn_since)
             if AUDIENCES[audience] is not None:
                 query = query.where(Invitation.rsvp.is_in(AUDIENCES[audience]))
             if audience == "absent":
@@ -345,7 +354,7 @@ async def queue_conference_messages(
             rows = []
             for recipient in chunk:
                 person = {"id": recipient["person"], "phone": recipient["phone"], "email": recipient["email"]}
-                key = f"{prefix}{person['id']}:{conference['revision']}{suffix}"
+                key = f"{prefix}{person['id']}:{conference['revision']}.{recipient['sequence']}{suffix}"
                 if key in already:
                     counts["duplicates"] += 1
                     continue
@@ -810,3 +819,75 @@ async def send_reminder(host, job: dict) -> dict[str, int]:
     return await queue_conference_messages(Actor.system_actor("reminder job"), host, kind="reminder",
                                            conference_id=job["conference_id"], audience="attending",
                                            campaign=f"{job['payload'].get('hours', 0)}h")
+
+
+# -- notices: what invitees are told when the conference changes under them ---------------------
+
+# kind -> the conference statuses in which it still holds (a change notice is stale once the
+# conference is cancelled), and who hears it among the invitations
+NOTICES = {
+    "cancellation": {"statuses": ("cancelled",), "audience": "not_declined"},
+    "change_notice": {"statuses": ("published",), "audience": "not_declined"},
+    "withdrawal": {"statuses": ("published", "cancelled"), "audience": "all"},
+}
+NOTICE_JOB = "conference_notice"
+# the least time between a notice and the start of its conference once the quiet hours are over
+NOTICE_MARGIN = dt.timedelta(hours=3)
+
+
+async def notice_recipients(conference_id: int, kind: str) -> int:
+    """How many active invitees a cancellation or change notice goes to (the forms say it)."""
+    return await Invitation.count().where((Invitation.conference == conference_id) & (Invitation.status == "active")
+                                          & Invitation.rsvp.is_in(AUDIENCES[NOTICES[kind]["audience"]]))
+
+
+async def schedule_notice(*, conference_id: int, unit_id: int, kind: str, revision: int,
+                          withdrawn_since: dt.datetime | None = None) -> None:
+    """Call in the transaction of the change: a job of the worker (which has the channels) queues
+    the notice through :func:`queue_conference_messages`, so quiet hours, opt-outs, quotas and
+    idempotency keys apply, and a change that rolls back tells nobody. ``withdrawn_since``: a
+    withdrawal notice to the people withdrawn from that moment on."""
+    from core import jobs
+
+    payload = {"kind": kind}
+    if withdrawn_since is not None:
+        payload["withdrawn_since"] = withdrawn_since.isoformat()
+    # one job per revision of a cancellation or change; each withdrawal has its own
+    dedupe_key = None if withdrawn_since is not None else f"notice:{kind}:{conference_id}:{revision}"
+    await jobs.schedule(NOTICE_JOB, run_at=clock.now(), dedupe_key=dedupe_key, unit_id=unit_id, conference_id=conference_id,
+                        payload=payload)
+
+
+async def send_notice(host, job: dict) -> dict[str, int] | None:
+    """The notice job: queue the notice unless it no longer holds (conference deleted, or a change
+    notice overtaken by a cancellation); None when nothing was queued."""
+    kind = job["payload"]["kind"]
+    conference = await Conference.select(Conference.status, Conference.starts_at, Conference.timezone,
+                                         Conference.unit.path.as_alias("unit_path")).where(Conference.id == job["conference_id"]).first()
+    if conference is None or conference["status"] not in NOTICES[kind]["statuses"]:
+        return None
+    since = job["payload"].get("withdrawn_since")
+    try:
+        return await queue_conference_messages(Actor.system_actor("thông báo hội nghị"), host, kind=kind,
+                                               conference_id=job["conference_id"], audience=NOTICES[kind]["audience"],
+                                               urgent=await _too_late_after_quiet_hours(conference),
+                                               withdrawn_since=dt.datetime.fromisoformat(since) if since else None)
+    except Conflict as refused:
+        # no channel on for the unit, or its quota spent: a retry would meet the same refusal
+        log.warning("notice %s of conference %s not queued: %s", kind, job["conference_id"], refused.message)
+        return None
+
+
+async def _too_late_after_quiet_hours(conference: dict) -> bool:
+    """A notice held back by the quiet hours must still arrive well before the conference starts
+    (a cancellation at 22:00 of a 07:30 meeting cannot wait until 07:00): if not, it goes now."""
+    quiet = tuple(await unit_setting(conference["unit_path"], "notifications.quiet_hours", list(DEFAULT_QUIET_HOURS)))
+    return conference["starts_at"] - next_allowed(clock.now(), conference["timezone"], quiet) < NOTICE_MARGIN
+
+
+async def drop_queued_withdrawals(conference_id: int, person_ids: list[int]) -> None:
+    """People invited again: a withdrawal notice of theirs still waiting (quiet hours) would tell
+    them the opposite of the truth, so it goes before it leaves."""
+    for start in range(0, len(person_ids), RECIPIENT_CHUNK):
+        await Message.delete().where((Message.conference_id == conference_id) & (Message.kind == "withdrawal")
+                                     & (Message.status == "queued") & Message.person.is_in(person_ids[start : start + RECIPIENT_CHUNK]))

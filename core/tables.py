@@ -268,6 +268,17 @@ class StaffUser(Table, tablename="staff_user"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class LoginThrottle(Table, tablename="login_throttle"):
+    """Sign-in attempts per (username, client address), counted atomically in the database so
+    that parallel attempts from several server processes cannot slip past the limit (web/throttle.py)."""
+
+    id: Serial
+    key = Varchar(length=64, unique=True)  # sha256 of (username, client address): neither kept in clear
+    attempts = Integer(default=0)  # since the last success
+    locked_until = BigInt(default=0)  # epoch milliseconds; 0 = not locked
+    updated_at = Timestamptz(default=TimestamptzNow(), index=True)  # old rows are purged
+
+
 class RoleAssignment(Table, tablename="role_assignment"):
     """A role on a unit, applying to its whole subtree."""
 

@@ -1,7 +1,8 @@
 """A real ``hoinghi serve`` process on 127.0.0.1 for HTTP tests: started, awaited, stopped.
 
 Stops gracefully (SIGINT, then SIGTERM) and kills after a bound, so a hung worker never hangs
-the suite.
+the suite. The server's output (its access log too) goes to a temporary file, never to a pipe
+that nobody reads: a full pipe blocks the server's event loop on its next log line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -30,27 +32,29 @@ def free_port() -> int:
 def running_server(env: dict[str, str], *, cwd: str, workers: int = 1, python: str = sys.executable):
     """Yields the base URL of a server started with ``env`` layered over this process's env."""
     port = free_port()
-    process = subprocess.Popen(
-        [python, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(process, base_url)
-        yield base_url
-    finally:
-        _stop(process)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", prefix="hoinghi-serve-") as output:
+        process = subprocess.Popen(
+            [python, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(process, base_url, output)
+            yield base_url
+        finally:
+            _stop(process)
 
 
-def _wait_until_up(process: subprocess.Popen, base_url: str) -> None:
+def _wait_until_up(process: subprocess.Popen, base_url: str, output) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{process.stdout.read()}")
+            output.seek(0)
+            raise RuntimeError(f"server exited with {process.returncode}:\n{output.read()}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return

@@ -6,6 +6,8 @@ route reads its parameters.
 
 from __future__ import annotations
 
+import copy
+
 import msgspec
 from litestar import Request, Router, post
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
@@ -14,13 +16,13 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty
 
-from core.access import Actor, load_actor
+from core import clock
+from core.access import Actor, load_staff_actor
 from core.config import get_settings
 from core.errors import NotFound
 from core.services import tokens, users
-from core.tables import StaffUser
 from web.stores import rate_limit_store, session_store  # noqa: F401  (the stores, re-exported where they were)
-from web.throttle import LockedOut, LoginThrottle
+from web.throttle import LockedOut, begin_attempt
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
@@ -39,9 +41,17 @@ def start_new_session(connection: ASGIConnection, data: dict) -> None:
 
 
 class SessionBackend(ServerSideSessionBackend):
-    """Litestar's server-side sessions, with two changes: :func:`start_new_session` issues a
-    fresh id, and an empty session is never written (an anonymous request leaves no file or
-    Redis key behind, and gets no session cookie)."""
+    """Litestar's server-side sessions, with three changes: :func:`start_new_session` issues a
+    fresh id; an empty session is never written (an anonymous request leaves no file or Redis
+    key behind, and gets no session cookie); and a session a request left unchanged is written
+    back (its expiry and cookie renewed) only once every RENEW_AFTER_SECONDS, not on every
+    response — a store write per request was most of a signed-in request's cost."""
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict:
+        data = await super().load_from_connection(connection)
+        renewed_at = data.pop(_RENEWED_AT, None)  # the backend's own bookkeeping: handlers never see it
+        connection.scope.setdefault("state", {})[_LOADED] = (copy.deepcopy(data), renewed_at)
+        return data
 
     def get_session_id(self, connection: ASGIConnection) -> str:
         state = connection.scope.setdefault("state", {})
@@ -52,14 +62,32 @@ class SessionBackend(ServerSideSessionBackend):
         return super().get_session_id(connection)
 
     async def store_in_message(self, scope_session, message, connection: ASGIConnection) -> None:
+        state = connection.scope.get("state", {})
         planted = connection.cookies.get(self.config.key)
-        if connection.scope.get("state", {}).get(_ROTATE) and planted and planted != "null":
+        if state.get(_ROTATE) and planted and planted != "null":
             await self.delete(planted, store=self.config.get_store_from_app(connection.scope["app"]))
         elif scope_session is not Empty and not scope_session:
             if not planted or planted == "null":
                 return  # nothing to keep, nothing to forget
             scope_session = Empty  # emptied: forget it and expire the cookie
+        elif scope_session is not Empty and _unchanged_and_recent(scope_session, state.get(_LOADED)):
+            return
+        if scope_session is not Empty:
+            scope_session = {**scope_session, _RENEWED_AT: int(clock.now().timestamp())}
         await super().store_in_message(scope_session, message, connection)
+
+
+RENEW_AFTER_SECONDS = 300
+_LOADED = "hoinghi.session_as_loaded"
+_RENEWED_AT = "renewed_at"
+
+
+def _unchanged_and_recent(session: dict, loaded: tuple[dict, int | None] | None) -> bool:
+    """The request changed nothing in the session, and its store entry was renewed lately."""
+    if loaded is None:
+        return False
+    data, renewed_at = loaded
+    return renewed_at is not None and session == data and clock.now().timestamp() - renewed_at < RENEW_AFTER_SECONDS
 
 
 class SessionConfig(ServerSideSessionConfig):
@@ -87,14 +115,11 @@ async def current_actor(request: ASGIConnection) -> Actor:
     user_id = request.session.get("user_id") if request.session else None
     if user_id is None:
         raise NotAuthorizedException("Vui lòng đăng nhập.")
-    row = await StaffUser.select(StaffUser.session_generation, StaffUser.active).where(StaffUser.id == user_id).first()
-    if row is None or not row["active"] or row["session_generation"] != request.session.get("generation"):
+    found = await load_staff_actor(user_id)
+    if found is None or found[1] != request.session.get("generation"):
         request.clear_session()
         raise NotAuthorizedException("Phiên đăng nhập đã hết hiệu lực; vui lòng đăng nhập lại.")
-    try:
-        return await load_actor(user_id)
-    except NotFound:
-        raise NotAuthorizedException("Vui lòng đăng nhập.") from None
+    return found[0]
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -108,25 +133,20 @@ class LoginResponse(msgspec.Struct):
     full_name: str
 
 
-def login_throttle(request: Request) -> LoginThrottle:
-    return LoginThrottle(request.app.stores.get("rate_limit"))
-
-
 async def sign_in(request: Request, username: str, password: str) -> dict:
     """Check the credentials under the throttle and start a fresh session; the user row."""
-    throttle = login_throttle(request)
     client = request.client.host if request.client else "unknown"
     try:
-        await throttle.check(username, client)
+        attempt = await begin_attempt(username, client)
     except LockedOut as locked:
         from web.i18n import gettext
 
         raise TooManyRequestsException(gettext(locked.message), headers={"Retry-After": str(locked.retry_after)}) from None
     user = await users.authenticate(username, password)
     if user is None:
-        await throttle.failed(username, client)
+        await attempt.failed()
         raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
-    await throttle.succeeded(username, client)
+    await attempt.succeeded()
     start_new_session(request, {"user_id": user["id"], "generation": user["session_generation"]})
     return user
 

@@ -3,7 +3,9 @@
 Each invitation has its own ``sequence`` (the calendar SEQUENCE for that recipient): it rises
 with every significant revision of the conference and when the person is withdrawn or invited
 again. After publishing, re-resolving the audiences shows a diff and applies only on
-confirmation.
+confirmation. People withdrawn from a published conference are told (the ``withdrawal`` notice,
+which carries a calendar CANCEL where the ical plugin is on); invited again, they are sent the
+invitation afresh by the next invitation campaign, their sequence being higher.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ async def snapshot_on_publish(actor: Actor, conference_id: int) -> dict:
 
 
 async def _revive(conference_id: int, person_ids: list[int]) -> None:
+    from core.notifications import drop_queued_withdrawals
+
+    await drop_queued_withdrawals(conference_id, person_ids)
     for start in range(0, len(person_ids), 10_000):
         await Invitation.update(
             {Invitation.status: "active", Invitation.sequence: Invitation.sequence + 1, Invitation.rsvp: "pending",
@@ -72,10 +77,19 @@ async def _revive(conference_id: int, person_ids: list[int]) -> None:
         ).where((Invitation.conference == conference_id) & Invitation.person.is_in(person_ids[start : start + 10_000]))
 
 
-async def _withdraw(conference_id: int, person_ids: list[int]) -> None:
+async def _withdraw(conference: dict, person_ids: list[int]) -> None:
+    """Withdraw invitations (the sequence rises); from a published conference the withdrawn
+    people get the withdrawal notice, found by the moment of their withdrawal."""
+    from core.notifications import schedule_notice
+
+    conference_id = conference["id"]
+    withdrawn_at = clock.now()
+    if conference["status"] == "published" and person_ids:
+        await schedule_notice(conference_id=conference_id, unit_id=conference["unit"], kind="withdrawal",
+                              revision=conference["revision"], withdrawn_since=withdrawn_at)
     for start in range(0, len(person_ids), 10_000):
         await Invitation.update(
-            {Invitation.status: "withdrawn", Invitation.sequence: Invitation.sequence + 1, Invitation.updated_at: clock.now()}
+            {Invitation.status: "withdrawn", Invitation.sequence: Invitation.sequence + 1, Invitation.updated_at: withdrawn_at}
         ).where((Invitation.conference == conference_id) & Invitation.person.is_in(person_ids[start : start + 10_000]))
 
 
@@ -115,9 +129,8 @@ async def invite_person(actor: Actor, conference_id: int, person_id: int, *, ven
             await Invitation.insert(Invitation(conference=conference_id, person=person_id, venue=venue_id, source="individual",
                                                created_at=now, updated_at=now))
         elif existing["status"] == "withdrawn":
-            await Invitation.update({Invitation.status: "active", Invitation.source: "individual", Invitation.venue: venue_id,
-                                     Invitation.sequence: Invitation.sequence + 1, Invitation.rsvp: "pending",
-                                     Invitation.updated_at: clock.now()}).where(Invitation.id == existing["id"])
+            await _revive(conference_id, [person_id])
+            await Invitation.update({Invitation.source: "individual", Invitation.venue: venue_id}).where(Invitation.id == existing["id"])
         else:
             await Invitation.update({Invitation.source: "individual", Invitation.venue: venue_id}).where(Invitation.id == existing["id"])
         row = await Invitation.select().where((Invitation.conference == conference_id) & (Invitation.person == person_id)).first()
@@ -137,7 +150,7 @@ async def withdraw_invitation(actor: Actor, invitation_id: int) -> dict:
     if invitation["status"] == "withdrawn":
         return invitation
     async with transaction():
-        await _withdraw(invitation["conference"], [invitation["person"]])
+        await _withdraw(scope.conference, [invitation["person"]])
         await audit.record(actor, "invitation.withdraw", object_type="invitation", object_id=invitation_id,
                            unit_id=scope.conference["unit"], person_id=invitation["person"])
         if scope.conference["status"] == "published":
@@ -177,7 +190,7 @@ async def re_resolve(actor: Actor, conference_id: int, *, confirm: bool = False)
         new = [p for p in added if p not in current]
         await _insert_new(conference_id, new)
         await _revive(conference_id, [p for p in added if p in current])
-        await _withdraw(conference_id, withdrawn)
+        await _withdraw(scope.conference, withdrawn)
         # one event per batch; handlers read the invitations themselves (100,000 ids do not belong in a row)
         if added:
             await events.emit("invitations_issued", unit_id=scope.conference["unit"], conference_id=conference_id,

@@ -277,10 +277,11 @@ async def search_people(
     include_subtree: bool = True,
     limit: int = 50,
     offset: int = 0,
+    unit: dict | None = None,
 ) -> list[dict]:
-    """People of a unit (and its subtree) matching every word prefix of ``query``, in Vietnamese order."""
-    unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what=Label("đơn vị"))
+    """People of a unit (and its subtree) matching every word prefix of ``query``, in Vietnamese order.
+    ``unit`` is the unit's row when the caller has read it already."""
+    unit = await _readable_unit(actor, unit_id, unit)
     select = Person.select(
         Person.id, Person.full_name, Person.phone, Person.email, Person.unit, Person.unit.name.as_alias("unit_name"),
         Person.briefer_level, Person.position, Person.is_head, Person.active,
@@ -293,6 +294,9 @@ async def search_people(
     return rows
 
 
+COUNT_AHEAD = 100  # a search's count reads this many matches past the page shown, and no further
+
+
 async def count_people(
     actor: Actor,
     *,
@@ -301,12 +305,27 @@ async def count_people(
     categories: Iterable[str] | None = None,
     active: bool | None = True,
     include_subtree: bool = True,
+    up_to: int | None = None,
+    unit: dict | None = None,
 ) -> int:
-    unit = await get_unit(unit_id)
+    """How many people match, counted up to ``up_to`` when given (the answer is then at most
+    ``up_to``, meaning "``up_to`` or more"): an exact count of a common name reads every matching
+    row of the subtree, which a search as you type cannot afford on every key."""
+    unit = await _readable_unit(actor, unit_id, unit)
+    if up_to is None:
+        return await _filtered(
+            Person.count(), unit_path=unit["path"], include_subtree=include_subtree, text=query, categories=categories, active=active
+        )
+    matches = _filtered(Person.select(Person.id), unit_path=unit["path"], include_subtree=include_subtree, text=query,
+                        categories=categories, active=active)
+    return len(await matches.limit(max(1, up_to)))
+
+
+async def _readable_unit(actor: Actor, unit_id: int, unit: dict | None) -> dict:
+    if unit is None or unit["id"] != unit_id:
+        unit = await get_unit(unit_id)
     require(actor, "read", unit["path"], what=Label("đơn vị"))
-    return await _filtered(
-        Person.count(), unit_path=unit["path"], include_subtree=include_subtree, text=query, categories=categories, active=active
-    )
+    return unit
 
 
 async def attendance_history(actor: Actor, person_id: int, *, limit: int = 100) -> list[dict]:

@@ -15,7 +15,9 @@ from core.access import Actor
 from core.config import get_settings
 from core.db import transaction
 from core.services import audit, materials
-from core.tables import Attendance, AuditEntry, Conference, DomainEvent, Invitation
+from core.tables import Attendance, AuditEntry, Conference, DomainEvent, Invitation, LoginThrottle
+
+LOGIN_RECORD_DAYS = dt.timedelta(days=1)
 
 
 async def purge(actor: Actor | None = None, *, now: dt.datetime | None = None) -> dict[str, int]:
@@ -30,6 +32,10 @@ async def purge(actor: Actor | None = None, *, now: dt.datetime | None = None) -
     async with transaction():
         audit_removed = len(await AuditEntry.delete().where(AuditEntry.at < audit_cutoff).returning(AuditEntry.id))
         events_removed = len(await DomainEvent.delete().where(DomainEvent.created_at < events_cutoff).returning(DomainEvent.id))
+        # sign-in counters of pairs not seen for a day, whose lockout (at most an hour) is over
+        login_records_removed = len(await LoginThrottle.delete().where(
+            (LoginThrottle.updated_at < now - LOGIN_RECORD_DAYS) & (LoginThrottle.locked_until < int(now.timestamp() * 1000))
+        ).returning(LoginThrottle.id))
         invitations_cleared = len(
             await Invitation.update({Invitation.rsvp_reason: "", Invitation.substitute_name: None})
             .where(
@@ -53,6 +59,7 @@ async def purge(actor: Actor | None = None, *, now: dt.datetime | None = None) -
         "invitations_cleared": invitations_cleared,
         "attendance_cleared": attendance_cleared,
         "material_versions_removed": versions_removed,
+        "login_records_removed": login_records_removed,
     }
     async with transaction():
         await audit.record(actor, "retention.purge", object_type="system", object_id=None, unit_id=None, **result)

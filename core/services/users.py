@@ -88,8 +88,8 @@ async def create_user(
     return await StaffUser.select(StaffUser.id, StaffUser.username, StaffUser.full_name).where(StaffUser.id == row["id"]).first()
 
 
-async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
-    """Give ``role`` on ``unit_id`` (and its subtree). Needs admin on that unit."""
+async def _check_role_change(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
+    """A known role, an admin of the unit, an existing user."""
     if role not in ROLES:
         raise ValidationError("Vai trò không hợp lệ: {role!r}. Chọn một trong: {choices}.", field="role", role=role,
                               choices=ROLES)
@@ -97,6 +97,11 @@ async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> 
     require(actor, "admin", unit["path"], what=Label("đơn vị"))
     if not await StaffUser.exists().where(StaffUser.id == user_id):
         raise NotFound("Không tìm thấy người dùng.")
+
+
+async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
+    """Give ``role`` on ``unit_id`` (and its subtree). Needs admin on that unit."""
+    await _check_role_change(actor, user_id=user_id, unit_id=unit_id, role=role)
     async with transaction():
         if await RoleAssignment.exists().where(
             (RoleAssignment.user == user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)
@@ -108,13 +113,7 @@ async def grant_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> 
 
 async def revoke_role(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
     """Take ``role`` on ``unit_id`` away (idempotent). Needs admin on that unit."""
-    if role not in ROLES:
-        raise ValidationError("Vai trò không hợp lệ: {role!r}. Chọn một trong: {choices}.", field="role", role=role,
-                              choices=ROLES)
-    unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what=Label("đơn vị"))
-    if not await StaffUser.exists().where(StaffUser.id == user_id):
-        raise NotFound("Không tìm thấy người dùng.")
+    await _check_role_change(actor, user_id=user_id, unit_id=unit_id, role=role)
     async with transaction():
         await RoleAssignment.delete().where(
             (RoleAssignment.user == user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)

@@ -84,14 +84,8 @@ async def _my_conferences(request: Request, person_id: int) -> list[int]:
 
 
 async def _fields(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    fields: dict[str, Any] = {}
-    for key in form.keys():
-        if key == "_csrf_token":
-            continue
-        values = form.getall(key)
-        fields[key] = values if len(values) > 1 else values[0]
-    return fields
+    submitted = (await request.form()).dict()
+    return {key: values if len(values) > 1 else values[0] for key, values in submitted.items() if key != "_csrf_token"}
 
 
 def _with_charts(result: dict) -> dict:

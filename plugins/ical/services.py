@@ -29,8 +29,10 @@ from plugins.ical.settings import PLUGIN, UnitCalendarSettings, for_unit, mailbo
 from plugins.ical.tables import IcalVeventCache
 
 FEED_PURPOSE = "calendar_feed"
-# messages that carry a calendar object: an invitation or change is a REQUEST, a cancellation a CANCEL
-ATTACHING_KINDS = {"invitation", "change_notice", "cancellation"}
+# messages that carry a calendar object: an invitation or change is a REQUEST, a cancellation or
+# a withdrawal a CANCEL
+ATTACHING_KINDS = {"invitation", "change_notice", "cancellation", "withdrawal"}
+CANCELLING_KINDS = {"cancellation", "withdrawal"}
 LISTED_STATUSES = ("published", "ended", "cancelled")
 CACHE_CHUNK = 200
 
@@ -288,6 +290,8 @@ async def attachments_for_message(message: dict) -> list[dict]:
     if not rows or rows[0]["published_at"] is None:
         return []
     row = rows[0]
+    if message["kind"] == "withdrawal" and row["status"] != "withdrawn":
+        return []  # invited again before the notice went: a CANCEL would remove the new invitation
     conference = {"id": row["conference_id"], "unit": row["unit"], "title": row["title"], "status": row["conference_status"],
                   "series": row["series"], "version": row["version"], "revision": row["revision"], "updated_at": row["updated_at"]}
     unit = {"id": row["unit"], "name": row["unit_name"], "path": row["unit_path"]}
@@ -299,7 +303,7 @@ async def attachments_for_message(message: dict) -> list[dict]:
         return objects.attendee_address(email=email, name=row["full_name"], person_id=message["person"], rsvp=invitation["rsvp"],
                                         rsvp_requested=context.answers_by_mail and bool(email))
 
-    cancelling = message["kind"] == "cancellation" or conference["status"] == "cancelled" or row["status"] == "withdrawn"
+    cancelling = message["kind"] in CANCELLING_KINDS or conference["status"] == "cancelled" or row["status"] == "withdrawn"
     method = "CANCEL" if cancelling else "REQUEST"
     now = clock.now()
     if conference["series"] is None:

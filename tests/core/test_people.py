@@ -72,6 +72,8 @@ async def test_word_prefix_search_without_diacritics_in_vietnamese_order(db):
     assert await names("nguy") == ["Nguyễn Văn An", "Nguyễn Vân Anh", "Nguyễn Văn Bình", "Trần Văn Nguyên"]
     assert await names("guyen") == []  # prefixes of words only
     assert await people.count_people(SYSTEM, unit_id=province, query="van") == 4
+    assert await people.count_people(SYSTEM, unit_id=province, query="van", up_to=3) == 3  # "3 or more": counting stopped there
+    assert await people.count_people(SYSTEM, unit_id=province, query="van", up_to=5) == 4
 
 
 async def test_filters_by_subtree_category_and_activity(db):

@@ -318,6 +318,15 @@ def test_campaign_previews_count_the_chosen_recipients(site):
     assert admin.get("/api/v1/units/{}/messages".format(site["units"]["TU"]["id"]), params={"status": "lost"}).status_code == 422
 
 
+def test_the_withdrawal_notice_is_among_the_templates_and_editable(site):
+    admin, tu = site["admin"], site["units"]["TU"]["id"]
+    listing = admin.get("/notifications", params={"unit": tu})
+    assert 'data-kind="withdrawal" data-channel="console"' in listing.text and "Thông báo rút lời mời" in listing.text
+    assert "Withdrawal notice" in admin.get("/notifications", params={"unit": tu}, headers={"Accept-Language": "en"}).text
+    edit = admin.get("/notifications/templates/edit", params={"unit": tu, "kind": "withdrawal", "channel": "console"})
+    assert edit.status_code == 200 and "không còn trong danh sách mời dự {title}" in edit.text and "<code>{name}</code>" in edit.text
+
+
 def test_a_template_error_is_shown_and_nothing_saved(site):
     admin, tu = site["admin"], site["units"]["TU"]["id"]
     listing = admin.get("/notifications", params={"unit": tu})

@@ -232,13 +232,59 @@ def test_cancelling_from_the_page_keeps_the_reason(served):
     admin = session(served)
     conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị sẽ huỷ")))
     editor = admin.get(f"/conferences/{conference_id}").text
-    assert "Huỷ hội nghị này? Người được mời sẽ được báo huỷ." in editor  # the button asks first
+    assert "Huỷ hội nghị này?" in editor  # the button asks first
+    assert "Bản nháp chưa công bố: không ai được báo huỷ." in editor and 'name="notify"' not in editor
     assert admin.post(f"/conferences/{conference_id}/cancel", data={"reason": "Trùng lịch họp Tỉnh ủy"}).status_code == 303
     editor = admin.get(f"/conferences/{conference_id}").text
     assert "Đã huỷ hội nghị." in editor and "Trùng lịch họp Tỉnh ủy" in editor and 'action="/conferences/%d/edit"' % conference_id not in editor
     twice = admin.post(f"/conferences/{conference_id}/cancel", data={"reason": "x"})
     assert twice.status_code == 409 and "đã huỷ" in twice.text
     assert admin.post(f"/conferences/{conference_id}/edit", data=new_conference_form(served, date="0001-01-01")).status_code == 422
+
+
+def notice_count(html: str) -> int:
+    (shown,) = set(re.findall(r'data-testid="notice-count">\((\d+) người được mời chưa từ chối sẽ nhận\)', html))
+    return int(shown)
+
+
+def test_the_organiser_chooses_to_tell_the_invitees_of_a_cancellation_or_a_change(served):
+    admin = session(served)
+    told, untold = (created_id(admin.post("/conferences/new", data=new_conference_form(served, title=title)))
+                    for title in ("Hội nghị báo tin", "Hội nghị lặng lẽ"))
+    for conference_id in (told, untold):
+        assert admin.post(f"/conferences/{conference_id}/publish").status_code == 303
+    editor = admin.get(f"/conferences/{told}").text
+    invitees = int(re.search(r'data-rsvp="pending">(\d+)<', editor).group(1))  # nobody has answered yet
+    assert invitees > 1
+    assert re.search(r'<input type="checkbox" name="notify" value="1" checked>', editor)  # on unless the organiser unticks it
+    assert notice_count(editor) == invitees
+
+    moved = new_conference_form(served, title="Hội nghị báo tin", date="2030-03-04", version=str(
+        admin.get(f"/api/v1/conferences/{told}").json()["version"]))
+    assert admin.post(f"/conferences/{told}/edit", data={**moved, "notify": "1"}).status_code == 303
+    assert f"Đã lưu thay đổi. Thông báo thay đổi sẽ được gửi tới {invitees} người được mời." in admin.get(f"/conferences/{told}").text
+    quietly = {**moved, "date": "2030-03-05", "version": str(admin.get(f"/api/v1/conferences/{told}").json()["version"])}
+    assert admin.post(f"/conferences/{told}/edit", data=quietly).status_code == 303  # box unticked: the form sends no "notify"
+    page = admin.get(f"/conferences/{told}").text
+    assert "Đã lưu thay đổi." in page and "Thông báo thay đổi sẽ được gửi" not in page
+
+    assert admin.post(f"/conferences/{told}/cancel", data={"reason": "Trùng lịch", "notify": "1"}).status_code == 303
+    assert f"Đã huỷ hội nghị. Thông báo huỷ sẽ được gửi tới {invitees} người được mời." in admin.get(f"/conferences/{told}").text
+    assert admin.post(f"/conferences/{untold}/cancel", data={"reason": "Trùng lịch"}).status_code == 303
+    page = admin.get(f"/conferences/{untold}").text
+    assert "Đã huỷ hội nghị." in page and "Thông báo huỷ sẽ được gửi" not in page
+
+
+def test_the_notice_choice_in_english(served):
+    admin = session(served)
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị tiếng Anh")))
+    assert admin.post(f"/conferences/{conference_id}/publish").status_code == 303
+    editor = admin.get(f"/conferences/{conference_id}", headers={"Accept-Language": "en"}).text
+    assert "Send the cancellation notice" in editor and "Send a change notice if the change is significant" in editor
+    assert re.search(r"\(\d+ invitees who have not declined will receive it\)", editor)
+    cancelled = admin.post(f"/conferences/{conference_id}/cancel", data={"notify": "1"}, headers={"Accept-Language": "en"})
+    assert cancelled.status_code == 303
+    assert "invitees will receive it." in admin.get(f"/conferences/{conference_id}", headers={"Accept-Language": "en"}).text
 
 
 def test_the_pages_labels_name_the_cores_codes():

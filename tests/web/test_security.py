@@ -1,7 +1,9 @@
 """Defences over real HTTP: CSRF, login throttling behind a trusted proxy, security headers,
 argon2 hashes, access-log redaction."""
 
+import hashlib
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
@@ -88,6 +90,23 @@ def test_repeated_failures_lock_out_that_user_from_that_address_only(served):
     assert elsewhere.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).status_code == 200
 
 
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_one_at_a_time(served):
+    """Attempts are counted before the password is checked, atomically in the database: guesses
+    sent all at once cannot all pass a check made before any of them had failed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _ = served
+    guessers = [clients.browser(base, headers={"X-Forwarded-For": "203.0.113.50"}) for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=len(guessers)) as pool:
+        responses = list(pool.map(lambda client: client.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "doan-sai-song-song"}), guessers))
+    answers = [response.status_code for response in responses]
+    assert sorted(set(answers)) == [401, 429], answers
+    assert answers.count(401) <= 6  # the five free failures and the one that then held the lock
+    refused = next(response for response in responses if response.status_code == 429)
+    assert "thử lại sau" in refused.json()["error"] and int(refused.headers["retry-after"]) > 0
+
+
 def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(tmp_path):
     with empty_database(tmp_path) as env:
         env = {"HOINGHI_VAR_DIR": str(tmp_path / "var"), "HOINGHI_TRUSTED_PROXIES": "10.9.9.9", **env}
@@ -146,3 +165,33 @@ def test_access_log_redacts_secrets_in_urls():
                                ("127.0.0.1:5000", "GET", "/ical/feedtoken123.ics", "1.1", 200), None)
     RedactSecretsFilter().filter(record)
     assert "feedtoken123" not in record.getMessage()
+
+
+def test_a_revoked_role_takes_effect_on_the_next_request_of_a_signed_in_session(served):
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    root = admin.get("/api/v1/units").json()[0]
+    district = admin.post("/api/v1/units", json={"parent_id": root["id"], "name": "Huyện ủy Lương Tài", "short_code": "HU-LT",
+                                                 "kind": "district"}).json()
+    user = admin.post("/api/v1/users", json={"username": "xem.luongtai", "password": PASSWORD, "full_name": "Xem Lương Tài"}).json()
+    assert admin.post(f"/api/v1/users/{user['id']}/roles", json={"unit_id": district["id"], "role": "viewer"}).status_code == 200
+    viewer = clients.signed_in(base, "xem.luongtai", PASSWORD)
+    assert viewer.get(f"/api/v1/units/{district['id']}/tree").status_code == 200
+    assert viewer.get(f"/api/v1/units/{district['id']}/tree").status_code == 200  # the session was not rewritten: still valid
+
+    assert admin.post(f"/api/v1/users/{user['id']}/roles/revoke", json={"unit_id": district["id"], "role": "viewer"}).status_code == 200
+    assert viewer.get(f"/api/v1/units/{district['id']}/tree").status_code == 404  # the same session, the role gone
+
+
+def test_an_unchanged_session_is_not_written_back_on_every_response(served):
+    base, env = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    session_file = Path(env["HOINGHI_VAR_DIR"]) / "sessions" / hashlib.blake2s(admin.cookies.get("hoinghi_session").encode()).hexdigest()  # FileStore names files by the key's hash
+    written = session_file.stat().st_mtime_ns
+    answer = admin.get("/api/v1/units")
+    assert answer.status_code == 200 and "hoinghi_session" not in answer.headers.get("set-cookie", "")
+    assert session_file.stat().st_mtime_ns == written
+
+    switched = admin.post("/lang", data={"lang": "en", "next": "/"}, follow_redirects=False)  # a change is written at once
+    assert switched.status_code == 303 and "hoinghi_session" in switched.headers.get("set-cookie", "")
+    assert session_file.stat().st_mtime_ns != written

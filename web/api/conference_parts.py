@@ -151,18 +151,21 @@ class ConferencePartsController(Controller):
 
     @post("/conferences/{conference_id:int}/venues",
           responses=answers(201, VenueOut, VENUE_EXAMPLE, errors=(403, 404, 422)))
-    async def add_venue(self, actor: Actor, conference_id: int, data: VenueIn) -> VenueOut:
-        """Add a venue; after publishing it is a significant revision (invitees are told)."""
-        return convert(await conferences.add_venue(actor, conference_id, **msgspec.structs.asdict(data)), VenueOut)
+    async def add_venue(self, actor: Actor, conference_id: int, data: VenueIn, notify: bool = True) -> VenueOut:
+        """Add a venue; after publishing it is a significant revision, of which the invitees get a
+        change notice unless ``notify=false``."""
+        return convert(await conferences.add_venue(actor, conference_id, notify=notify, **msgspec.structs.asdict(data)), VenueOut)
 
     @patch("/venues/{venue_id:int}", responses=answers(200, VenueOut, VENUE_EXAMPLE, errors=(403, 404, 422)))
-    async def update_venue(self, actor: Actor, venue_id: int, data: VenueChange) -> VenueOut:
-        """Change a venue; a new address, link or host unit is a significant revision, a new name is not."""
-        return convert(await conferences.update_venue(actor, venue_id, **given_fields(data)), VenueOut)
+    async def update_venue(self, actor: Actor, venue_id: int, data: VenueChange, notify: bool = True) -> VenueOut:
+        """Change a venue; a new address, link or host unit is a significant revision (a change
+        notice to the invitees unless ``notify=false``), a new name is not."""
+        return convert(await conferences.update_venue(actor, venue_id, notify=notify, **given_fields(data)), VenueOut)
 
     @delete("/venues/{venue_id:int}", status_code=204, responses=answers(204, None, None, errors=(403, 404)))
-    async def remove_venue(self, actor: Actor, venue_id: int) -> None:
-        await conferences.remove_venue(actor, venue_id)
+    async def remove_venue(self, actor: Actor, venue_id: int, notify: bool = True) -> None:
+        """Remove a venue: a significant revision (a change notice unless ``notify=false``)."""
+        await conferences.remove_venue(actor, venue_id, notify=notify)
 
     @post("/conferences/{conference_id:int}/sessions",
           responses=answers(201, SessionOut, SESSION_EXAMPLE, errors=(403, 404, 422)))

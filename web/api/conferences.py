@@ -44,10 +44,14 @@ class ConferenceUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults
     ends_at: dt.datetime | msgspec.UnsetType = msgspec.UNSET
     timezone: str | msgspec.UnsetType = msgspec.UNSET
     is_public: bool | msgspec.UnsetType = msgspec.UNSET
+    # a significant revision of a published conference sends the invitees a change notice
+    notify: bool = True
 
 
 class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
+    # the invitees of a published conference who have not declined get the cancellation
+    notify: bool = True
 
 
 class AudienceCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -151,8 +155,10 @@ class ConferencesController(Controller):
 
     @patch("/{conference_id:int}")
     async def update(self, actor: Actor, conference_id: int, data: ConferenceUpdate) -> dict:
-        fields = given_fields(data, leave_out=("expected_version",))
-        return await conferences.update_conference(actor, conference_id, expected_version=data.expected_version, **fields)
+        """Edit fields; ``notice_recipients`` says how many invitees the change notice goes to."""
+        fields = given_fields(data, leave_out=("expected_version", "notify"))
+        return await conferences.update_conference(actor, conference_id, expected_version=data.expected_version, notify=data.notify,
+                                                   **fields)
 
     @post("/{conference_id:int}/publish", status_code=200)
     async def publish(self, actor: Actor, conference_id: int) -> dict:
@@ -160,7 +166,8 @@ class ConferencesController(Controller):
 
     @post("/{conference_id:int}/cancel", status_code=200)
     async def cancel(self, actor: Actor, conference_id: int, data: CancelRequest) -> dict:
-        return await conferences.cancel_conference(actor, conference_id, reason=data.reason)
+        """Cancel; ``notice_recipients`` says how many invitees the cancellation goes to."""
+        return await conferences.cancel_conference(actor, conference_id, reason=data.reason, notify=data.notify)
 
     @post("/{conference_id:int}/end", status_code=200)
     async def end(self, actor: Actor, conference_id: int) -> dict:

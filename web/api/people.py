@@ -7,6 +7,7 @@ from litestar import Controller, get, patch, post
 
 from core.access import Actor
 from core.services import people
+from core.services.units import get_unit
 from web.api.docs import given_fields
 
 
@@ -41,11 +42,16 @@ class PeopleController(Controller):
     @get("/")
     async def search(self, actor: Actor, unit_id: int, q: str = "", category: list[str] | None = None, active: bool = True,
                      limit: int = 50, offset: int = 0) -> dict:
-        """Word-prefix search without diacritics ("nguyen van a"), in Vietnamese order."""
+        """Word-prefix search without diacritics ("nguyen van a"), in Vietnamese order. ``total``
+        counts the matches up to 100 past this page; ``total_exact`` is false when there are at
+        least that many (narrow the search, or page on)."""
+        unit = await get_unit(unit_id)
         rows = await people.search_people(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
-                                          offset=offset)
-        total = await people.count_people(actor, unit_id=unit_id, query=q, categories=category, active=active)
-        return {"total": total, "items": rows}
+                                          offset=offset, unit=unit)
+        up_to = max(0, offset) + max(1, min(limit, 500)) + people.COUNT_AHEAD
+        total = await people.count_people(actor, unit_id=unit_id, query=q, categories=category, active=active, up_to=up_to,
+                                          unit=unit)
+        return {"total": total, "total_exact": total < up_to, "items": rows}
 
     @get("/{person_id:int}")
     async def detail(self, actor: Actor, person_id: int) -> dict:

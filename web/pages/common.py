@@ -27,14 +27,8 @@ def refusal(error: DomainError) -> dict[str, Any]:
 
 async def form_fields(request: Request) -> dict[str, Any]:
     """The submitted form as a dict; repeated names become lists; the CSRF field is dropped."""
-    form = await request.form()
-    fields: dict[str, Any] = {}
-    for key in form.keys():
-        if key == "_csrf_token":
-            continue
-        values = form.getall(key)
-        fields[key] = values if len(values) > 1 else values[0]
-    return fields
+    submitted = (await request.form()).dict()
+    return {key: values if len(values) > 1 else values[0] for key, values in submitted.items() if key != "_csrf_token"}
 
 
 async def home_units(actor: Actor) -> list[dict]:

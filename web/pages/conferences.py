@@ -18,6 +18,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
+from core import notifications
 from core.access import Actor
 from core.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
 from core.services import audiences, conferences, invitations, materials, planning, series
@@ -248,6 +249,9 @@ async def editor_page(request: Request, actor: Actor, conference_id: int, *, err
         "series": await series.get_series(actor, conference["series"]) if conference["series"] else None,
         "venue_units": await planning.managed_units(actor) if can_manage else [],
         "confirm": confirm, "title": conference["title"],
+        # who a cancellation or change notice reaches, said beside the choice to send it
+        "notice_count": await notifications.notice_recipients(conference_id, "cancellation")
+        if can_manage and conference["status"] == "published" else 0,
     }
     if conference["status"] != "draft":
         rows = await invitations.list_invitations(actor, conference_id, limit=EDITOR_INVITATIONS + 1)
@@ -288,43 +292,58 @@ async def _part_of(actor: Actor, conference_id: int, part: str, part_id: int) ->
         raise NotFound("Không tìm thấy điểm cầu.") if part == "venues" else NotFound("Không tìm thấy phiên.")
 
 
+def notify_chosen(fields: dict) -> bool:
+    """The "send the notice" box: ticked by default, so only a ticked box sends it."""
+    return text(fields, "notify") == "1"
+
+
+def flash_notice(request: Request, done: str, kind: str, told: int) -> None:
+    """What was done, and how many invitees the notice goes to."""
+    if told:
+        notice = _("Thông báo huỷ") if kind == "cancellation" else _("Thông báo thay đổi")
+        done = _("{done} {notice} sẽ được gửi tới {count} người được mời.").format(done=done, notice=notice, count=told)
+    flash(request, done)
+
+
 @post("/conferences/{conference_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
 async def update_conference(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         current = await conferences.get_conference(actor, conference_id)
         timezone = text(fields, "timezone") or current["timezone"]
         starts_at, ends_at = conference_times(fields, timezone)
-        await conferences.update_conference(
+        updated = await conferences.update_conference(
             actor, conference_id, expected_version=integer(text(fields, "version"), "version", required=False),
             title=text(fields, "title"), kind=text(fields, "kind"), format=text(fields, "format"), timezone=timezone,
-            starts_at=starts_at, ends_at=ends_at, description=text(fields, "description"))
-    return await _apply(request, actor, conference_id, "edit", action, mapping=CONFERENCE_FIELDS, done=_("Đã lưu thay đổi."))
+            starts_at=starts_at, ends_at=ends_at, description=text(fields, "description"), notify=notify_chosen(fields))
+        flash_notice(request, _("Đã lưu thay đổi."), "change_notice", updated["notice_recipients"])
+    return await _apply(request, actor, conference_id, "edit", action, mapping=CONFERENCE_FIELDS)
 
 
 @post("/conferences/{conference_id:int}/venues", opt=STAFF_PAGE, include_in_schema=False)
 async def add_venue(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         venue = venue_from(fields) or {"name": ""}
-        await conferences.add_venue(actor, conference_id, **venue)
-    return await _apply(request, actor, conference_id, "venue", action, mapping=VENUE_FIELDS, done=_("Đã thêm điểm cầu."),
-                        anchor="venues")
+        added = await conferences.add_venue(actor, conference_id, notify=notify_chosen(fields), **venue)
+        flash_notice(request, _("Đã thêm điểm cầu."), "change_notice", added["notice_recipients"])
+    return await _apply(request, actor, conference_id, "venue", action, mapping=VENUE_FIELDS, anchor="venues")
 
 
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/edit", opt=STAFF_PAGE, include_in_schema=False)
 async def update_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await _part_of(actor, conference_id, "venues", venue_id)
-        await conferences.update_venue(actor, venue_id, **(venue_from(fields) or {"name": ""}))
-    return await _apply(request, actor, conference_id, f"venue-{venue_id}", action, mapping=VENUE_FIELDS,
-                        done=_("Đã lưu điểm cầu."), anchor="venues")
+        updated = await conferences.update_venue(actor, venue_id, notify=notify_chosen(fields), **(venue_from(fields) or {"name": ""}))
+        flash_notice(request, _("Đã lưu điểm cầu."), "change_notice", updated["notice_recipients"])
+    return await _apply(request, actor, conference_id, f"venue-{venue_id}", action, mapping=VENUE_FIELDS, anchor="venues")
 
 
 @post("/conferences/{conference_id:int}/venues/{venue_id:int}/remove", opt=STAFF_PAGE, include_in_schema=False)
 async def remove_venue(request: Request, actor: Actor, conference_id: Id, venue_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
         await _part_of(actor, conference_id, "venues", venue_id)
-        await conferences.remove_venue(actor, venue_id)
-    return await _apply(request, actor, conference_id, "venue", action, done=_("Đã bỏ điểm cầu."), anchor="venues")
+        removed = await conferences.remove_venue(actor, venue_id, notify=notify_chosen(fields))
+        flash_notice(request, _("Đã bỏ điểm cầu."), "change_notice", removed["notice_recipients"])
+    return await _apply(request, actor, conference_id, "venue", action, anchor="venues")
 
 
 async def _session_fields(actor: Actor, conference_id: int, fields: dict) -> dict:
@@ -424,8 +443,10 @@ async def publish(request: Request, actor: Actor, conference_id: Id) -> Template
 @post("/conferences/{conference_id:int}/cancel", opt=STAFF_PAGE, include_in_schema=False)
 async def cancel(request: Request, actor: Actor, conference_id: Id) -> Template | Redirect:
     async def action(fields: dict) -> None:
-        await conferences.cancel_conference(actor, conference_id, reason=text(fields, "reason"))
-    return await _apply(request, actor, conference_id, "status", action, done=_("Đã huỷ hội nghị."))
+        cancelled = await conferences.cancel_conference(actor, conference_id, reason=text(fields, "reason"),
+                                                        notify=notify_chosen(fields))
+        flash_notice(request, _("Đã huỷ hội nghị."), "cancellation", cancelled["notice_recipients"])
+    return await _apply(request, actor, conference_id, "status", action)
 
 
 @post("/conferences/{conference_id:int}/end", opt=STAFF_PAGE, include_in_schema=False)
