@@ -47,9 +47,13 @@ test-postgres: $(STAMP)
 	else echo "PostgreSQL is not listening on 127.0.0.1:5432: PostgreSQL run skipped (CI=true never skips)"; fi
 
 # Refresh web/locale/*/messages.po from the sources (then translate the new empty entries).
+# A domain error's message, a Phrase and a Label (core/errors.py) are messages too
+ERROR_KEYWORDS = $(foreach name,DomainError ValidationError NotFound Forbidden Conflict TooLarge NeedsConfirmation ImportFailed Phrase,-k $(name)) \
+	-k Label:1,1t -k Label:1,2c,2t -k NotFoundException -k NotAuthorizedException
+
 i18n: $(STAMP)
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_ -o var/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_ $(ERROR_KEYWORDS) -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)

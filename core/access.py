@@ -10,10 +10,11 @@ import dataclasses
 import functools
 from typing import Iterable
 
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, Label, NotFound
 
 ROLES = ("admin", "organiser", "checkin_staff", "viewer")
-ROLE_LABELS = {"admin": "Quản trị", "organiser": "Tổ chức", "checkin_staff": "Điểm danh", "viewer": "Xem"}
+ROLE_LABELS = {"admin": Label("Quản trị", "role"), "organiser": Label("Tổ chức", "role"), "checkin_staff": Label("Điểm danh", "role"),
+               "viewer": Label("Xem", "role")}
 
 # permission -> roles granting it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -23,10 +24,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin"}),
 }
 PERMISSION_LABELS = {
-    "read": "xem",
-    "checkin": "điểm danh",
-    "manage": "quản lý",
-    "admin": "quản trị",
+    "read": Label("xem", "permission"),
+    "checkin": Label("điểm danh", "permission"),
+    "manage": Label("quản lý", "permission"),
+    "admin": Label("quản trị", "permission"),
 }
 
 
@@ -64,23 +65,23 @@ class Actor:
         return self.has("read", unit_path)
 
 
-def require(actor: Actor, permission: str, unit_path: str, *, what: str = "đối tượng này") -> None:
+def require(actor: Actor, permission: str, unit_path: str, *, what: str = Label("đối tượng này")) -> None:
     """Raise NotFound when the actor cannot see the unit's data, Forbidden when it can but may not act."""
     if actor.has(permission, unit_path):
         return
     if not actor.sees(unit_path):
-        raise NotFound(f"Không tìm thấy {what}.")
-    raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} {what}.")
+        raise NotFound("Không tìm thấy {what}.", what=Label(what))
+    raise Forbidden("Bạn không có quyền {action} {what}.", action=PERMISSION_LABELS[permission], what=Label(what))
 
 
-def require_any(actor: Actor, permission: str, unit_paths: Iterable[str], *, what: str = "đối tượng này") -> None:
+def require_any(actor: Actor, permission: str, unit_paths: Iterable[str], *, what: str = Label("đối tượng này")) -> None:
     """Like :func:`require`, satisfied by any of several units (a conference and its venues' hosts)."""
     paths = list(unit_paths)
     if any(actor.has(permission, path) for path in paths):
         return
     if not any(actor.sees(path) for path in paths):
-        raise NotFound(f"Không tìm thấy {what}.")
-    raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} {what}.")
+        raise NotFound("Không tìm thấy {what}.", what=Label(what))
+    raise Forbidden("Bạn không có quyền {action} {what}.", action=PERMISSION_LABELS[permission], what=Label(what))
 
 
 async def load_actor(user_id: int) -> Actor:
@@ -161,5 +162,5 @@ async def conference_scope(actor: Actor, conference_id: int, permission: str) ->
     if granted:
         return ConferenceScope(conference, unit_path, granted)
     if actor.sees(unit_path) or any(actor.sees(v["host_path"]) for v in venues):
-        raise Forbidden(f"Bạn không có quyền {PERMISSION_LABELS[permission]} hội nghị này.")
+        raise Forbidden("Bạn không có quyền {action} hội nghị này.", action=PERMISSION_LABELS[permission])
     raise NotFound("Không tìm thấy hội nghị.")

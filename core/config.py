@@ -48,9 +48,10 @@ def _int_env(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError(f"Biến môi trường {name} phải là số nguyên, nhận được {raw!r}", field=name) from None
+        raise ValidationError("Biến môi trường {name} phải là số nguyên, nhận được {raw!r}", field=name, name=name,
+                              raw=raw) from None
     if value <= 0:
-        raise ValidationError(f"Biến môi trường {name} phải lớn hơn 0", field=name)
+        raise ValidationError("Biến môi trường {name} phải lớn hơn 0", field=name, name=name)
     return value
 
 

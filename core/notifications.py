@@ -26,7 +26,7 @@ from core import clock
 from core.access import Actor, conference_scope, require
 from core.config import get_settings
 from core.db import bulk_insert, transaction
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.units import ancestors, get_unit
 from core.tables import Attendance, Conference, Invitation, Message, MessageTemplate, NotificationOptOut, Person, UnitSetting, Venue
@@ -109,7 +109,7 @@ class ConsoleChannel:
     """Writes messages to the log and to var/console-messages.log. Declares every capability."""
 
     name: str = "console"
-    label: str = "Bảng điều khiển (thử nghiệm)"
+    label: str = Label("Bảng điều khiển (thử nghiệm)")
     capabilities: frozenset[str] = frozenset({"attachments", "one_time_codes", "delivery_receipts"})
     cost_per_message: float = 0.0
     plugin: str | None = None
@@ -157,17 +157,18 @@ def check_template(text: str, field: str) -> None:
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError as error:
-        raise ValidationError(f"Mẫu không hợp lệ ({error}); dùng {{ten_bien}} cho biến.", field=field) from None
+        raise ValidationError("Mẫu không hợp lệ ({error}); dùng {{ten_bien}} cho biến.", field=field, error=error) from None
     unknown = sorted(names - set(VARIABLES))
     if unknown:
-        raise ValidationError(f"Biến không có: {', '.join(unknown)}. Dùng được: {', '.join(sorted(VARIABLES))}.", field=field)
+        raise ValidationError("Biến không có: {unknown}. Dùng được: {variables}.", field=field, unknown=unknown,
+                              variables=sorted(VARIABLES))
 
 
 async def save_template(actor: Actor, *, unit_id: int, kind: str, channel: str, body: str, subject: str = "", host=None) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "manage", unit["path"], what="đơn vị")
+    require(actor, "manage", unit["path"], what=Label("đơn vị"))
     if kind not in kinds(host):
-        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+        raise ValidationError("Loại tin nhắn không có: {kind!r}.", field="kind", kind=kind)
     if not body.strip():
         raise ValidationError("Nội dung mẫu không được để trống.", field="body")
     check_template(body, "body")
@@ -192,7 +193,7 @@ async def template_for(unit_path: str, kind: str, channel: str, host=None) -> di
             return {"subject": by_unit[unit_id]["subject"], "body": by_unit[unit_id]["body"]}
     default = kinds(host).get(kind)
     if default is None:
-        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+        raise ValidationError("Loại tin nhắn không có: {kind!r}.", field="kind", kind=kind)
     return {"subject": default["subject"], "body": default["body"]}
 
 
@@ -216,7 +217,7 @@ async def unit_setting(unit_path: str, key: str, default: Any = None) -> Any:
 
 async def set_unit_setting(actor: Actor, unit_id: int, key: str, value: Any) -> None:
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     async with transaction():
         await UnitSetting.delete().where((UnitSetting.unit == unit_id) & (UnitSetting.key == key))
         # stored as JSON text ourselves: a bare number would come back as a number from SQLite
@@ -305,9 +306,9 @@ async def queue_conference_messages(
         raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới gửi tin cho người được mời.")
     conference = scope.conference
     if audience not in AUDIENCES:
-        raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
+        raise ValidationError("Nhóm người nhận không hợp lệ. Chọn: {choices}.", field="audience", choices=AUDIENCES)
     if kind not in kinds(host):
-        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+        raise ValidationError("Loại tin nhắn không có: {kind!r}.", field="kind", kind=kind)
     unit_path = scope.unit_path
     usable = await _enabled_channels(host, unit_path)
     if not usable:
@@ -326,8 +327,8 @@ async def queue_conference_messages(
     counts = {"queued": 0, "duplicates": 0, "no_channel": 0, "opted_out": 0, "over_quota": 0}
     quota_left = {channel.name: await _quota_left(conference["unit"], unit_path, channel.name) for channel in usable}
     if all(left == 0 for left in quota_left.values()):
-        raise Conflict(f"Đơn vị đã dùng hết hạn mức tin nhắn tháng này ({', '.join(c.label for c in usable)}): không tin nào được "
-                       "xếp hàng. Nâng hạn mức trong Thiết lập thông báo hoặc chờ sang tháng sau.")
+        raise Conflict("Đơn vị đã dùng hết hạn mức tin nhắn tháng này ({channels}): không tin nào được xếp hàng. Nâng hạn "
+                       "mức trong Thiết lập thông báo hoặc chờ sang tháng sau.", channels=[Label(c.label) for c in usable])
     templates = {channel.name: await template_for(unit_path, kind, channel.name, host) for channel in usable}
     shared = {**await _conference_context(conference), "text": text}
     last_person = 0
@@ -534,9 +535,9 @@ async def unit_message_log(
     from core.tables import Unit
 
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     if status and status not in LOG_STATUSES:
-        raise ValidationError(f"Trạng thái không hợp lệ. Chọn: {', '.join(LOG_STATUSES)}.", field="status")
+        raise ValidationError("Trạng thái không hợp lệ. Chọn: {choices}.", field="status", choices=LOG_STATUSES)
     units = Unit.select(Unit.id).where(Unit.path.like(f"{unit['path']}%"))
 
     def filtered(query, with_status: bool = True):
@@ -572,7 +573,7 @@ async def templates_in_force(actor: Actor, host, *, unit_id: int) -> list[dict]:
     """Every message kind on every channel for a unit: the wording in force and where it comes
     from (``own``: this unit; ``inherited``: an ancestor, named; ``default``: the core's)."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     chain = await ancestors(unit["path"])
     names = {row["id"]: row["name"] for row in chain}
     rows = await MessageTemplate.select().where(MessageTemplate.unit.is_in(list(names)))
@@ -635,19 +636,19 @@ async def campaign_preview(
     from core.services.audiences import first_in_order, get_audience, resolve_audience_ids
 
     if kind not in kinds(host):
-        raise ValidationError(f"Loại tin nhắn không có: {kind!r}.", field="kind")
+        raise ValidationError("Loại tin nhắn không có: {kind!r}.", field="kind", kind=kind)
     if conference_id is not None:
         scope = await conference_scope(actor, conference_id, "manage")
         if not scope.whole:  # the recipients and their count span every venue, as in preview()
             raise Forbidden("Chỉ đơn vị tổ chức hội nghị mới soạn tin cho người được mời.")
         if audience not in AUDIENCES:
-            raise ValidationError(f"Nhóm người nhận không hợp lệ. Chọn: {', '.join(AUDIENCES)}.", field="audience")
+            raise ValidationError("Nhóm người nhận không hợp lệ. Chọn: {choices}.", field="audience", choices=AUDIENCES)
         ids = sorted(row["person"] for row in await _conference_recipients(conference_id, audience))
         unit_path, context = scope.unit_path, await _conference_context(scope.conference)
         unit_id = scope.conference["unit"]
     elif audience_id is not None:
         target = await get_audience(actor, audience_id)
-        require(actor, "manage", target["unit_path"], what="đối tượng")
+        require(actor, "manage", target["unit_path"], what=Label("đối tượng"))
         ids = sorted(await resolve_audience_ids(audience_id))
         unit_path, unit_id = target["unit_path"], target["unit"]
         context = {"title": target["name"], "link": f"{get_settings().public_url}/me"}
@@ -682,7 +683,7 @@ async def queue_audience_messages(
     from core.services.audiences import get_audience, resolve_audience_ids
 
     target = await get_audience(actor, audience_id)
-    require(actor, "manage", target["unit_path"], what="đối tượng")
+    require(actor, "manage", target["unit_path"], what=Label("đối tượng"))
     if not text.strip():
         raise ValidationError("Nội dung tin nhắn không được để trống.", field="text")
     unit_path, unit_id = target["unit_path"], target["unit"]

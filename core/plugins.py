@@ -24,7 +24,7 @@ import pluggy
 from core import clock, hookspecs
 from core.access import Actor, require
 from core.db import transaction
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, Label, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import PluginGeneration, PluginState, Unit
@@ -210,7 +210,7 @@ class PluginHost:
     async def states(self, actor: Actor, unit_id: int) -> list[dict]:
         """Each available plugin for a unit: its own setting, whether it is on, and why."""
         unit = await get_unit(unit_id)
-        require(actor, "read", unit["path"], what="đơn vị")
+        require(actor, "read", unit["path"], what=Label("đơn vị"))
         own = {row["plugin"]: row["state"] for row in await PluginState.select().where(PluginState.unit == unit_id)}
         enabled = await self.enabled_for_path(unit["path"])
         return [{"plugin": name, "label": self.infos[name].label, "setting": own.get(name, "inherit"),
@@ -220,13 +220,14 @@ class PluginHost:
     async def set_state(self, actor: Actor, unit_id: int, plugin: str, state: str) -> None:
         """Switch a plugin on, off, or back to inherit for a unit (admin of the unit)."""
         unit = await get_unit(unit_id)
-        require(actor, "admin", unit["path"], what="đơn vị")
+        require(actor, "admin", unit["path"], what=Label("đơn vị"))
         if plugin not in self.available:
-            raise ValidationError(f"Không có plugin {plugin!r} trên hệ thống này.", field="plugin")
+            raise ValidationError("Không có plugin {plugin!r} trên hệ thống này.", field="plugin", plugin=plugin)
         if state not in STATES:
-            raise ValidationError(f"Trạng thái phải là một trong: {', '.join(STATES)}.", field="state")
+            raise ValidationError("Trạng thái phải là một trong: {choices}.", field="state", choices=STATES)
         if self.configs[plugin].locked:
-            raise Conflict(f"Plugin {self.infos[plugin].label} bị khoá ở cấp triển khai; không đổi được theo đơn vị.")
+            raise Conflict("Plugin {plugin_label} bị khoá ở cấp triển khai; không đổi được theo đơn vị.",
+                           plugin_label=Label(self.infos[plugin].label))
         async with transaction():
             await PluginState.delete().where((PluginState.unit == unit_id) & (PluginState.plugin == plugin))
             if state != "inherit":
@@ -321,13 +322,14 @@ async def set_plugin_setting(host: PluginHost, actor: Actor, *, unit_id: int, pl
     from core.notifications import set_unit_setting
 
     if plugin not in host.infos:
-        raise ValidationError(f"Không có plugin {plugin!r}.", field="plugin")
+        raise ValidationError("Không có plugin {plugin!r}.", field="plugin", plugin=plugin)
     spec = _schema(host, plugin).get(key)
     if spec is None or spec.get("scope") != "unit":
-        raise ValidationError(f"Plugin {plugin} không có thiết lập theo đơn vị tên {key!r}.", field="key")
+        raise ValidationError("Plugin {plugin} không có thiết lập theo đơn vị tên {key!r}.", field="key", plugin=plugin, key=key)
     expected = {"str": str, "int": int, "bool": bool, "list": list}.get(spec.get("type", "str"), str)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ValidationError(f"Thiết lập {spec.get('label', key)} phải có kiểu {spec.get('type', 'str')}.", field=key)
+        raise ValidationError("Thiết lập {setting} phải có kiểu {type}.", field=key, setting=Label(spec.get('label', key)),
+                              type=spec.get('type', 'str'))
     await set_unit_setting(actor, unit_id, f"plugin.{plugin}.{key}", value)
 
 
@@ -338,9 +340,9 @@ async def plugin_settings_form(host: PluginHost, actor: Actor, *, unit_id: int, 
     from core.tables import UnitSetting
 
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     if plugin not in host.infos or plugin not in host.available:
-        raise ValidationError(f"Không có plugin {plugin!r} trên hệ thống này.", field="plugin")
+        raise ValidationError("Không có plugin {plugin!r} trên hệ thống này.", field="plugin", plugin=plugin)
     own = {row["key"] for row in await UnitSetting.select(UnitSetting.key).where(
         (UnitSetting.unit == unit_id) & UnitSetting.key.like(f"plugin.{plugin}.%"))}
     fields = []

@@ -95,7 +95,7 @@ class LocalContentStore:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise TooLarge(f"Tệp vượt quá giới hạn {max_bytes // (1024 * 1024)} MB.", field="file")
+                    raise TooLarge("Tệp vượt quá giới hạn {limit} MB.", field="file", limit=max_bytes // (1024 * 1024))
                 digest.update(chunk)
                 if len(head) < 4096:
                     head += chunk[: 4096 - len(head)]

@@ -75,6 +75,7 @@ async def worker_lifespan(app: Litestar):
 def create_app() -> Litestar:
     from litestar.di import Provide
 
+    from core.errors import Phrase
     from core.plugins import build_plugin_host
     from web.api import api_route_handlers
     from web.api.admin import AdminController
@@ -87,7 +88,7 @@ def create_app() -> Litestar:
     from web.auth import access_guard, auth_router, check_access_declarations, request_actor, session_config
     from web.errors import EXCEPTION_HANDLERS
     from web.live import LiveUpdates
-    from web.i18n import choose_locale
+    from web.i18n import choose_locale, gettext
     from web.pages import template_config
     from web.pages.routes import page_route_handlers, plugin_template_folders
     from web.plugin_routes import plugin_route_handlers
@@ -111,6 +112,7 @@ def create_app() -> Litestar:
         compression_config=compression_config(),  # pages, CSS and JS gzipped: a phone's first load stays small
         request_max_body_size=get_settings().max_upload_bytes + 1024 * 1024,  # a material plus its form fields
         exception_handlers=EXCEPTION_HANDLERS,
+        type_encoders={Phrase: gettext},  # a domain message inside an answer (a scan batch's refusals) in the reader's language
         lifespan=[database_lifespan, worker_lifespan],
         openapi_config=OpenAPIConfig(title="hoinghi", version="0.1.0", path="/schema"),
     )

@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect, Template
 
 from core.access import Actor
-from core.errors import NotFound
+from core.errors import Label, NotFound
 from core.services import attendees, invitations, tokens
 from web.plugin_routes import SESSION_PERSON_KEY
 
@@ -75,7 +75,7 @@ async def issue_login_link(actor: Actor, person_id: int) -> dict:
     from core.access import require
 
     person = await get_person(actor, person_id)
-    require(actor, "manage", person["unit_path"], what="người này")
+    require(actor, "manage", person["unit_path"], what=Label("người này"))
     if person["erased_at"] is not None or not person["active"]:
         raise NotFound("Không tìm thấy người này.")
     row, plaintext = await tokens.issue_secret_token(actor, purpose="login_link", subject_type="person", subject_id=person_id,

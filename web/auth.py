@@ -139,7 +139,9 @@ async def sign_in(request: Request, username: str, password: str) -> dict:
     try:
         attempt = await begin_attempt(username, client)
     except LockedOut as locked:
-        raise TooManyRequestsException(str(locked), headers={"Retry-After": str(locked.retry_after)}) from None
+        from web.i18n import gettext
+
+        raise TooManyRequestsException(gettext(locked.message), headers={"Retry-After": str(locked.retry_after)}) from None
     user = await users.authenticate(username, password)
     if user is None:
         await attempt.failed()

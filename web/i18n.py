@@ -23,6 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from core.errors import Phrase
+
 LOCALES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT_LOCALE = "vi"
 SESSION_LOCALE_KEY = "lang"
@@ -59,6 +61,8 @@ def translations(locale: str) -> NullTranslations:
 
 
 def gettext(message: str) -> str:
+    if isinstance(message, Phrase):  # a domain error's text, e.g. ``{{ _(error) }}`` in a template
+        return message.render(gettext, pgettext)
     return translations(_current_locale.get()).gettext(message)
 
 
@@ -104,11 +108,17 @@ def negotiate(accept_language: str | None) -> str:
     return best.language if best else DEFAULT_LOCALE
 
 
-async def choose_locale(request) -> None:
-    """A ``before_request`` hook: the session's choice, else the browser's, else Vietnamese."""
+def speak_to(request) -> None:
+    """The request's language: the session's choice, else the browser's, else Vietnamese."""
     session = request.scope.get("session")
     chosen = session.get(SESSION_LOCALE_KEY) if isinstance(session, dict) else None
     use_locale(chosen or negotiate(request.headers.get("accept-language")))
+
+
+async def choose_locale(request) -> None:
+    """A ``before_request`` hook (the exception handlers call :func:`speak_to` themselves: an
+    unknown path or a refused guard never reaches ``before_request``)."""
+    speak_to(request)
 
 
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:
@@ -143,3 +153,9 @@ def local_date(value: dt.datetime | dt.date | str | None, timezone: str | None =
 
 def local_time(value: dt.datetime | str | None, timezone: str | None = None) -> str:
     return local_datetime(value, timezone)[-5:]
+
+
+def error_messages(error) -> tuple[str, dict[str, str]]:
+    """A domain error's message and per-field messages in the request's language: what every page
+    and the API show of a refusal (``core.errors.DomainError.translated``)."""
+    return error.translated(gettext, pgettext)

@@ -18,6 +18,7 @@ import hashlib
 import math
 
 from core import clock
+from core.errors import Phrase
 from core.tables import LoginThrottle as Attempts
 
 FREE_FAILURES = 5
@@ -29,7 +30,8 @@ class LockedOut(Exception):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")
+        self.message = Phrase("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", {"minutes": minutes})
+        super().__init__(self.message)
 
 
 def _key(username: str, client: str) -> str:

@@ -9,7 +9,7 @@ from typing import Iterable
 from core import clock
 from core.access import Actor, require
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.people import check_categories, check_level
 from core.services.units import get_unit
@@ -23,7 +23,7 @@ def _clean_rules(rules: dict | str | None) -> dict:
     rules = dict(rules or {})
     unknown = set(rules) - {"categories", "unit_ids", "briefer_levels", "active_only"}
     if unknown:
-        raise ValidationError(f"Quy tắc không hợp lệ: {', '.join(sorted(unknown))}.", field="rules")
+        raise ValidationError("Quy tắc không hợp lệ: {unknown}.", field="rules", unknown=sorted(unknown))
     lists = {key: rules.get(key) or [] for key in ("categories", "unit_ids", "briefer_levels")}
     if not all(isinstance(value, list) for value in lists.values()):
         raise ValidationError("Quy tắc không hợp lệ: categories, unit_ids và briefer_levels là danh sách.", field="rules")
@@ -45,16 +45,16 @@ async def _check_reach(actor: Actor, rules: dict, person_ids: Iterable[int]) -> 
         try:
             unit = await get_unit(unit_id)
         except NotFound:
-            raise ValidationError(f"Không tìm thấy đơn vị #{unit_id}.", field="rules") from None
-        require(actor, "read", unit["path"], what="đơn vị trong quy tắc")
+            raise ValidationError("Không tìm thấy đơn vị #{unit_id}.", field="rules", unit_id=unit_id) from None
+        require(actor, "read", unit["path"], what=Label("đơn vị trong quy tắc"))
     ids = sorted(set(person_ids))
     if ids:
         rows = await Person.select(Person.id, Person.unit.path.as_alias("path")).where(Person.id.is_in(ids))
         if len(rows) != len(ids):
             missing = sorted(set(ids) - {row["id"] for row in rows})
-            raise ValidationError(f"Không tìm thấy người: {', '.join(map(str, missing))}.", field="members")
+            raise ValidationError("Không tìm thấy người: {missing}.", field="members", missing=missing)
         for row in rows:
-            require(actor, "read", row["path"], what="người trong danh sách")
+            require(actor, "read", row["path"], what=Label("người trong danh sách"))
 
 
 async def _unit_paths(unit_ids: list[int]) -> list[str]:
@@ -98,7 +98,7 @@ async def _members(audience_id: int) -> tuple[list[int], list[int]]:
 
 async def get_audience(actor: Actor, audience_id: int) -> dict:
     audience = await _get(audience_id)
-    require(actor, "read", audience["unit_path"], what="đối tượng")
+    require(actor, "read", audience["unit_path"], what=Label("đối tượng"))
     audience["include_ids"], audience["exclude_ids"] = await _members(audience_id)
     return audience
 
@@ -106,7 +106,7 @@ async def get_audience(actor: Actor, audience_id: int) -> dict:
 async def list_audiences(actor: Actor, unit_id: int) -> list[dict]:
     """Audiences owned by the unit and by its ancestors the actor can see."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     return await Audience.select(Audience.id, Audience.name, Audience.unit, Audience.rules).where(
         Audience.unit.path.like(f"{unit['path']}%")
     ).order_by(Audience.name).output(load_json=True)
@@ -127,7 +127,7 @@ async def create_audience(
     actor: Actor, *, unit_id: int, name: str, rules: dict | None = None, include_ids: Iterable[int] = (), exclude_ids: Iterable[int] = ()
 ) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "manage", unit["path"], what="đơn vị")
+    require(actor, "manage", unit["path"], what=Label("đơn vị"))
     name = clean(name)
     if not name:
         raise ValidationError("Tên đối tượng không được để trống.", field="name")
@@ -148,7 +148,7 @@ async def update_audience(
 ) -> dict:
     """Change an audience. Published conferences keep their snapshot until re-resolved."""
     audience = await _get(audience_id)
-    require(actor, "manage", audience["unit_path"], what="đối tượng")
+    require(actor, "manage", audience["unit_path"], what=Label("đối tượng"))
     values = {Audience.updated_at: clock.now()}
     if name is not None:
         if not clean(name):
@@ -170,12 +170,12 @@ async def update_audience(
 
 async def delete_audience(actor: Actor, audience_id: int) -> None:
     audience = await _get(audience_id)
-    require(actor, "manage", audience["unit_path"], what="đối tượng")
+    require(actor, "manage", audience["unit_path"], what=Label("đối tượng"))
     used = await ConferenceAudience.count().where(
         (ConferenceAudience.audience == audience_id) & (ConferenceAudience.conference.status != "draft")
     )
     if used:
-        raise Conflict(f"Đối tượng đang được dùng cho {used} hội nghị đã công bố; không thể xoá.")
+        raise Conflict("Đối tượng đang được dùng cho {used} hội nghị đã công bố; không thể xoá.", used=used)
     async with transaction():
         await ConferenceAudience.delete().where(ConferenceAudience.audience == audience_id)
         await Audience.delete().where(Audience.id == audience_id)
@@ -216,7 +216,7 @@ async def preview_rules(
     """What an audience being built would mean now, before it is saved (the builder's live
     preview): the count and the first people in Vietnamese order. Needs 'read' on the unit."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     cleaned = _clean_rules(rules)
     include, exclude = set(include_ids), set(exclude_ids)
     await _check_reach(actor, cleaned, [*include, *exclude])

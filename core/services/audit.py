@@ -7,6 +7,7 @@ from typing import Any
 
 from core import clock
 from core.access import Actor, require
+from core.errors import Label
 from core.tables import AuditEntry
 
 
@@ -51,7 +52,7 @@ async def list_entries(
     exclusive."""
     from core.tables import Unit
 
-    require(actor, "admin", unit_path, what="nhật ký")
+    require(actor, "admin", unit_path, what=Label("nhật ký"))
     unit_ids = Unit.select(Unit.id).where(Unit.path.like(f"{unit_path}%"))
     query = AuditEntry.select().where(AuditEntry.unit_id.is_in(unit_ids)).order_by(AuditEntry.id, ascending=False)
     if object_type:
@@ -71,7 +72,7 @@ async def actions_seen(actor: Actor, *, unit_path: str) -> list[str]:
     """The distinct actions recorded in the subtree (for a filter's choices)."""
     from core.tables import Unit
 
-    require(actor, "admin", unit_path, what="nhật ký")
+    require(actor, "admin", unit_path, what=Label("nhật ký"))
     rows = await AuditEntry.select(AuditEntry.action).distinct().where(
         AuditEntry.unit_id.is_in(Unit.select(Unit.id).where(Unit.path.like(f"{unit_path}%"))))
     return sorted(row["action"] for row in rows)

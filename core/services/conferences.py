@@ -19,7 +19,7 @@ from typing import Any
 from core import clock, events
 from core.access import Actor, conference_scope, require
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.units import check_timezone, get_unit
 from core.tables import (
@@ -36,7 +36,7 @@ KINDS = {
     "other": "Khác",
 }
 FORMATS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "hybrid": "Trực tiếp và trực tuyến"}
-STATUSES = {"draft": "Bản nháp", "published": "Đã công bố", "ended": "Đã kết thúc", "cancelled": "Đã huỷ"}
+STATUSES = {"draft": Label("Bản nháp"), "published": Label("Đã công bố"), "ended": Label("Đã kết thúc"), "cancelled": Label("Đã huỷ")}
 SIGNIFICANT_FIELDS = {"starts_at", "ends_at", "timezone", "format"}
 SESSION_FIELDS = {"title", "topic", "starts_at", "ends_at"}
 EDITABLE_FIELDS = {"title", "description", "kind", "format", "starts_at", "ends_at", "timezone", "is_public"}
@@ -47,7 +47,7 @@ def _aware(value: Any, field: str) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise ValidationError(f"Thời gian không hợp lệ: {value!r}.", field=field) from None
+            raise ValidationError("Thời gian không hợp lệ: {value!r}.", field=field, value=value) from None
     if not isinstance(value, dt.datetime):
         raise ValidationError("Cần ngày giờ đầy đủ.", field=field)
     if value.tzinfo is None:
@@ -59,9 +59,9 @@ def _check_fields(values: dict) -> None:
     if "title" in values and not values["title"]:
         raise ValidationError("Tên hội nghị không được để trống.", field="title")
     if "kind" in values and values["kind"] not in KINDS:
-        raise ValidationError(f"Loại hội nghị không hợp lệ. Chọn: {', '.join(KINDS)}.", field="kind")
+        raise ValidationError("Loại hội nghị không hợp lệ. Chọn: {choices}.", field="kind", choices=KINDS)
     if "format" in values and values["format"] not in FORMATS:
-        raise ValidationError(f"Hình thức không hợp lệ. Chọn: {', '.join(FORMATS)}.", field="format")
+        raise ValidationError("Hình thức không hợp lệ. Chọn: {choices}.", field="format", choices=FORMATS)
     if values["ends_at"] <= values["starts_at"]:
         raise ValidationError("Giờ kết thúc phải sau giờ bắt đầu.", field="ends_at")
 
@@ -147,7 +147,7 @@ async def create_conference(
     series_id: int | None = None, occurrence_key: str | None = None,
 ) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "manage", unit["path"], what="đơn vị")
+    require(actor, "manage", unit["path"], what=Label("đơn vị"))
     values = {"title": clean(title), "kind": kind, "format": format,
               "starts_at": _aware(starts_at, "starts_at"), "ends_at": _aware(ends_at, "ends_at")}
     _check_fields(values)
@@ -158,12 +158,12 @@ async def create_conference(
     for venue in cleaned_venues:
         if venue["host_unit"] is not None:
             host = await get_unit(venue["host_unit"])
-            require(actor, "read", host["path"], what="đơn vị chủ trì điểm cầu")
+            require(actor, "read", host["path"], what=Label("đơn vị chủ trì điểm cầu"))
     for audience_id in audience_ids:
         audience = await Audience.select(Audience.unit.path.as_alias("path")).where(Audience.id == audience_id).first()
         if audience is None:
-            raise ValidationError(f"Không tìm thấy đối tượng #{audience_id}.", field="audience_ids")
-        require(actor, "read", audience["path"], what="đối tượng")
+            raise ValidationError("Không tìm thấy đối tượng #{audience_id}.", field="audience_ids", audience_id=audience_id)
+        require(actor, "read", audience["path"], what=Label("đối tượng"))
     now = clock.now()
     async with transaction():
         row = (await Conference.insert(Conference(
@@ -188,7 +188,7 @@ async def update_conference(actor: Actor, conference_id: int, *, expected_versio
     invitees of a published conference get a change notice when ``notify``."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise ValidationError(f"Không sửa được trường: {', '.join(sorted(unknown))}.")
+        raise ValidationError("Không sửa được trường: {unknown}.", unknown=sorted(unknown))
     conference = await _managed(actor, conference_id)
     if conference["status"] in ("ended", "cancelled"):
         raise Conflict("Hội nghị đã kết thúc hoặc đã huỷ; không sửa được nữa.")
@@ -222,7 +222,7 @@ async def add_venue(actor: Actor, conference_id: int, *, notify: bool = False, *
     conference = await _managed(actor, conference_id)
     cleaned = _clean_venue(venue)
     if cleaned["host_unit"] is not None:
-        require(actor, "read", (await get_unit(cleaned["host_unit"]))["path"], what="đơn vị chủ trì điểm cầu")
+        require(actor, "read", (await get_unit(cleaned["host_unit"]))["path"], what=Label("đơn vị chủ trì điểm cầu"))
     async with transaction():
         row = (await Venue.insert(Venue(conference=conference_id, **cleaned)).returning(Venue.id))[0]
         told = await _record_change(actor, conference, {"venue_added": (None, cleaned["name"])},
@@ -384,8 +384,8 @@ async def set_audiences(actor: Actor, conference_id: int, audience_ids: list[int
     for audience_id in audience_ids:
         audience = await Audience.select(Audience.unit.path.as_alias("path")).where(Audience.id == audience_id).first()
         if audience is None:
-            raise ValidationError(f"Không tìm thấy đối tượng #{audience_id}.", field="audience_ids")
-        require(actor, "read", audience["path"], what="đối tượng")
+            raise ValidationError("Không tìm thấy đối tượng #{audience_id}.", field="audience_ids", audience_id=audience_id)
+        require(actor, "read", audience["path"], what=Label("đối tượng"))
     async with transaction():
         await ConferenceAudience.delete().where(ConferenceAudience.conference == conference_id)
         if audience_ids:
@@ -400,7 +400,7 @@ async def publish_conference(actor: Actor, conference_id: int) -> dict:
 
     conference = await _managed(actor, conference_id)
     if conference["status"] != "draft":
-        raise Conflict(f"Chỉ công bố được bản nháp (hiện: {STATUSES[conference['status']]}).")
+        raise Conflict("Chỉ công bố được bản nháp (hiện: {status}).", status=STATUSES[conference['status']])
     if not await Venue.exists().where(Venue.conference == conference_id):
         raise ValidationError("Cần ít nhất một điểm cầu trước khi công bố.", field="venues")
     async with transaction():
@@ -448,7 +448,7 @@ async def _end(actor: Actor, conference: dict) -> None:
     from core.services.rollcall import derive_absent
 
     if conference["status"] != "published":
-        raise Conflict(f"Chỉ kết thúc được hội nghị đã công bố (hiện: {STATUSES[conference['status']]}).")
+        raise Conflict("Chỉ kết thúc được hội nghị đã công bố (hiện: {status}).", status=STATUSES[conference['status']])
     async with transaction():
         updated = await Conference.update({Conference.status: "ended", Conference.ended_at: clock.now(),
                                            Conference.version: Conference.version + 1}).where(
@@ -500,7 +500,7 @@ async def list_conferences(
 ) -> list[dict]:
     """Conferences of a unit (subtree), plus those hosted at a venue of one of the actor's units."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     pattern = f"{unit['path']}%" if include_subtree else unit["path"]
     own = Conference.unit.path.like(pattern) if include_subtree else Conference.unit.path == pattern
     hosted = Conference.id.is_in(Venue.select(Venue.conference).where(

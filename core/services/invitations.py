@@ -183,8 +183,8 @@ async def re_resolve(actor: Actor, conference_id: int, *, confirm: bool = False)
         return {**diff, "applied": False}
     if not confirm:
         raise NeedsConfirmation(
-            f"Cập nhật danh sách mời sẽ thêm {len(added)} người và rút lời mời {len(withdrawn)} người. Xác nhận để áp dụng.",
-            preview=diff,
+            "Cập nhật danh sách mời sẽ thêm {added} người và rút lời mời {withdrawn} người. Xác nhận để áp dụng.",
+            preview=diff, added=len(added), withdrawn=len(withdrawn),
         )
     async with transaction():
         new = [p for p in added if p not in current]
@@ -242,7 +242,7 @@ async def respond(
 ) -> dict:
     """The attendee's answer (the web layer has checked that the caller is the invitee)."""
     if answer not in RSVP_ANSWERS:
-        raise ValidationError(f"Câu trả lời không hợp lệ. Chọn: {', '.join(RSVP_ANSWERS)}.", field="answer")
+        raise ValidationError("Câu trả lời không hợp lệ. Chọn: {choices}.", field="answer", choices=RSVP_ANSWERS)
     invitation = await Invitation.select(Invitation.all_columns(), Invitation.conference.status.as_alias("conference_status"),
                                          Invitation.conference.unit.as_alias("unit_id")).where(Invitation.id == invitation_id).first()
     if invitation is None or invitation["status"] != "active":

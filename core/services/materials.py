@@ -15,7 +15,7 @@ from core import clock, events
 from core.access import Actor, conference_scope
 from core.config import get_settings
 from core.db import transaction
-from core.errors import Forbidden, NotFound, ValidationError
+from core.errors import Forbidden, NotFound, Phrase, ValidationError
 from core.services import audit
 from core.storage import default_store
 from core.tables import AgendaSession, Invitation, Material, MaterialStaff, MaterialVersion
@@ -26,7 +26,7 @@ KINDS = {
     "bao_cao": "Báo cáo", "quyet_dinh": "Quyết định", "nghi_quyet": "Nghị quyết", "other": "Khác",
 }
 ACCESS = {"public": "Công khai", "audience": "Người được mời và cán bộ đơn vị", "restricted": "Chỉ cán bộ được chỉ định"}
-SECRET_REFUSAL = (
+SECRET_REFUSAL = Phrase(
     "Tài liệu mang độ mật (Mật, Tối mật, Tuyệt mật) không được lưu trên hệ thống kết nối Internet. "
     "Hãy phổ biến tài liệu này theo quy định bảo vệ bí mật nhà nước."
 )
@@ -54,7 +54,7 @@ def _official_date(value) -> str | None:
             return dt.datetime.strptime(text, pattern).date().isoformat()
         except ValueError:
             continue
-    raise ValidationError(f"Ngày văn bản không hợp lệ: {text!r} (dạng dd/mm/yyyy).", field="official_date")
+    raise ValidationError("Ngày văn bản không hợp lệ: {text!r} (dạng dd/mm/yyyy).", field="official_date", text=text)
 
 
 async def _material(material_id: int) -> dict:
@@ -85,13 +85,13 @@ async def add_material(
         raise ValidationError(SECRET_REFUSAL, field="classification")
     errors = {}
     if not title:
-        errors["title"] = "Tên tài liệu không được để trống."
+        errors["title"] = Phrase("Tên tài liệu không được để trống.")
     if kind not in KINDS:
-        errors["kind"] = f"Loại tài liệu không hợp lệ. Chọn: {', '.join(KINDS)}."
+        errors["kind"] = Phrase("Loại tài liệu không hợp lệ. Chọn: {choices}.", {"choices": KINDS})
     if access not in ACCESS:
-        errors["access"] = f"Mức truy cập không hợp lệ. Chọn: {', '.join(ACCESS)}."
+        errors["access"] = Phrase("Mức truy cập không hợp lệ. Chọn: {choices}.", {"choices": ACCESS})
     if number and not _OFFICIAL_NUMBER.match(number):
-        errors["official_number"] = f"Số hiệu văn bản không hợp lệ: {number!r} (ví dụ 978-CV/TU)."
+        errors["official_number"] = Phrase("Số hiệu văn bản không hợp lệ: {number!r} (ví dụ 978-CV/TU).", {"number": number})
     if errors:
         raise ValidationError(next(iter(errors.values())), fields=errors)
     date = _official_date(official_date)

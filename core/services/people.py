@@ -14,7 +14,7 @@ import phonenumbers
 from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import Attendance, AuditEntry, Invitation, Person, PersonCategory, Unit
@@ -46,7 +46,7 @@ def parse_phone(raw: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"Số điện thoại không hợp lệ: {text!r}", field="phone")
+        raise ValidationError("Số điện thoại không hợp lệ: {text!r}", field="phone", text=text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -55,7 +55,7 @@ def check_email(raw: str | None) -> str | None:
     if not text:
         return None
     if not _EMAIL.match(text):
-        raise ValidationError(f"Địa chỉ email không hợp lệ: {text!r}", field="email")
+        raise ValidationError("Địa chỉ email không hợp lệ: {text!r}", field="email", text=text)
     return text.lower()
 
 
@@ -64,7 +64,7 @@ def check_categories(values: Iterable[str]) -> list[str]:
     unknown = [value for value in chosen if value not in CATEGORIES]
     if unknown:
         raise ValidationError(
-            f"Đối tượng không hợp lệ: {', '.join(unknown)}. Chọn trong: {', '.join(CATEGORIES)}.", field="categories"
+            "Đối tượng không hợp lệ: {unknown}. Chọn trong: {choices}.", field="categories", unknown=unknown, choices=CATEGORIES
         )
     return chosen
 
@@ -73,7 +73,8 @@ def check_level(value: str | None) -> str | None:
     if value in (None, ""):
         return None
     if value not in BRIEFER_LEVELS:
-        raise ValidationError(f"Cấp báo cáo viên không hợp lệ: {value!r}. Chọn trong: {', '.join(BRIEFER_LEVELS)}.", field="briefer_level")
+        raise ValidationError("Cấp báo cáo viên không hợp lệ: {value!r}. Chọn trong: {choices}.", field="briefer_level",
+                              value=value, choices=BRIEFER_LEVELS)
     return value
 
 
@@ -100,9 +101,9 @@ async def _check_phone_free(phone: str | None, allow_shared: bool, except_person
     holder = await phone_holder(phone, except_person_id=except_person_id)
     if holder is not None:
         raise Conflict(
-            f"Số điện thoại {phone} đã thuộc về {holder['full_name']} (#{holder['id']}). "
-            "Nếu hai người dùng chung số (điện thoại gia đình), hãy đánh dấu 'dùng chung số'.",
-            field="phone",
+            "Số điện thoại {phone} đã thuộc về {holder} (#{holder_id}). Nếu hai người dùng chung số (điện thoại "
+            "gia đình), hãy đánh dấu 'dùng chung số'.",
+            field="phone", phone=phone, holder=holder['full_name'], holder_id=holder['id'],
         )
 
 
@@ -124,7 +125,7 @@ async def _categories_of(person_ids: list[int]) -> dict[int, list[str]]:
 
 async def get_person(actor: Actor, person_id: int) -> dict:
     row = await _person_row(person_id)
-    require(actor, "read", row["unit_path"], what="người này")
+    require(actor, "read", row["unit_path"], what=Label("người này"))
     row["categories"] = (await _categories_of([person_id]))[person_id]
     return row
 
@@ -145,7 +146,7 @@ async def create_person(
     """Add a person to a unit ('manage' on the unit). Refuses a phone another active person has,
     unless ``allow_shared_phone`` (a family phone)."""
     unit = await get_unit(unit_id)
-    require(actor, "manage", unit["path"], what="đơn vị")
+    require(actor, "manage", unit["path"], what=Label("đơn vị"))
     name = check_name(full_name)
     errors: dict[str, str] = {}
     values: dict = {}
@@ -193,9 +194,9 @@ async def update_person(actor: Actor, person_id: int, *, allow_shared_phone: boo
     """Change some fields of a person; keys are recomputed, categories replaced when given."""
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
-        raise ValidationError(f"Không sửa được trường: {', '.join(sorted(unknown))}.")
+        raise ValidationError("Không sửa được trường: {unknown}.", unknown=sorted(unknown))
     current = await _person_row(person_id)
-    require(actor, "manage", current["unit_path"], what="người này")
+    require(actor, "manage", current["unit_path"], what=Label("người này"))
     if current["erased_at"] is not None:
         raise Conflict("Người này đã bị xoá dữ liệu cá nhân.")
     values: dict = {}
@@ -215,7 +216,7 @@ async def update_person(actor: Actor, person_id: int, *, allow_shared_phone: boo
         values[Person.is_head] = bool(changes["is_head"])
     if "unit_id" in changes:
         target = await get_unit(changes["unit_id"])
-        require(actor, "manage", target["path"], what="đơn vị mới")
+        require(actor, "manage", target["path"], what=Label("đơn vị mới"))
         values[Person.unit] = target["id"]
     categories = check_categories(changes["categories"]) if "categories" in changes else None
     values[Person.updated_at] = clock.now()
@@ -237,7 +238,7 @@ async def update_person(actor: Actor, person_id: int, *, allow_shared_phone: boo
 async def set_active(actor: Actor, person_id: int, active: bool, *, allow_shared_phone: bool = False) -> dict:
     """Deactivate (keeps history and invitations) or reactivate (re-checks the phone)."""
     current = await _person_row(person_id)
-    require(actor, "manage", current["unit_path"], what="người này")
+    require(actor, "manage", current["unit_path"], what=Label("người này"))
     if current["erased_at"] is not None:
         raise Conflict("Người này đã bị xoá dữ liệu cá nhân.")
     async with transaction():
@@ -323,7 +324,7 @@ async def count_people(
 async def _readable_unit(actor: Actor, unit_id: int, unit: dict | None) -> dict:
     if unit is None or unit["id"] != unit_id:
         unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     return unit
 
 
@@ -354,7 +355,7 @@ async def issue_personal_link(actor: Actor, person_id: int, *, ttl_days: int = 6
     from core.services import tokens
 
     person = await get_person(actor, person_id)
-    require(actor, "manage", person["unit_path"], what="người này")
+    require(actor, "manage", person["unit_path"], what=Label("người này"))
     if person["erased_at"] is not None or not person["active"]:
         raise Conflict("Người này đã ngừng hoạt động; không gửi được đường dẫn cá nhân.")
     row, plaintext = await tokens.issue_secret_token(actor, purpose="login_link", subject_type="person", subject_id=person_id,
@@ -366,7 +367,7 @@ async def issue_personal_link(actor: Actor, person_id: int, *, ttl_days: int = 6
 async def erase_person(actor: Actor, person_id: int) -> None:
     """Anonymise a person: identity gone, invitation and roll-call rows kept so counts stay true."""
     current = await _person_row(person_id)
-    require(actor, "admin", current["unit_path"], what="người này")
+    require(actor, "admin", current["unit_path"], what=Label("người này"))
     if current["erased_at"] is not None:
         return
     placeholder = f"Đã xoá #{person_id}"
@@ -395,7 +396,7 @@ async def erase_person(actor: Actor, person_id: int) -> None:
 async def export_person_data(actor: Actor, person_id: int) -> dict:
     """Everything held about one person (a data-subject request); the export itself is audited."""
     person = await get_person(actor, person_id)
-    require(actor, "admin", person["unit_path"], what="người này")
+    require(actor, "admin", person["unit_path"], what=Label("người này"))
     invitations = await Invitation.select(
         Invitation.all_columns(exclude=[Invitation.person]), Invitation.conference.title.as_alias("conference_title")
     ).where(Invitation.person == person_id)

@@ -21,7 +21,7 @@ from charset_normalizer import from_bytes
 from core import clock, events
 from core.access import Actor, require
 from core.db import bulk_insert, transaction
-from core.errors import DomainError
+from core.errors import DomainError, Label, Phrase
 from core.services import audit
 from core.services.people import BRIEFER_LEVELS, CATEGORIES, check_email, check_name, parse_phone
 from core.services.units import get_unit
@@ -59,7 +59,7 @@ _VNI_TELLTALE = re.compile(r"[a-zA-Z](?:ö|ø|ù|ú|û|õ|ô|ò|ó|ñ|ï|î|í|�
 class RowError:
     row: int
     column: str
-    problem: str
+    problem: str  # a Phrase: shown in the reader's language
 
     def __str__(self) -> str:
         return f"dòng {self.row}, cột \"{self.column}\": {self.problem}"
@@ -70,8 +70,8 @@ class ImportFailed(DomainError):
 
     status = 422
 
-    def __init__(self, message: str, errors: list[RowError]):
-        super().__init__(message)
+    def __init__(self, message: str, errors: list[RowError], **params):
+        super().__init__(message, **params)
         self.errors = errors
 
 
@@ -111,10 +111,10 @@ def _looks_cp1258(data: bytes) -> bool:
         bool(re.search(r"[\u0300\u0301\u0303\u0309\u0323]", text))
 
 
-def _legacy_message(filename: str, encoding: str) -> str:
-    return (f"Tệp {filename} dùng bảng mã cũ {encoding}, không đọc được chính xác. "
-            "Hãy mở tệp bằng Excel và lưu lại dưới dạng \"CSV UTF-8\" hoặc .xlsx, "
-            "hoặc chuyển mã sang Unicode bằng Unikey (Công cụ chuyển mã) rồi nhập lại.")
+def _legacy_message(filename: str, encoding: str) -> Phrase:
+    return Phrase("Tệp {file} dùng bảng mã cũ {encoding}, không đọc được chính xác. "
+                   "Hãy mở tệp bằng Excel và lưu lại dưới dạng \"CSV UTF-8\" hoặc .xlsx, "
+                   "hoặc chuyển mã sang Unicode bằng Unikey (Công cụ chuyển mã) rồi nhập lại.", {"file": filename, "encoding": encoding})
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -125,7 +125,8 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise DomainError(f"Tệp {path.name} không phải tệp Excel .xlsx hợp lệ ({error.__class__.__name__}).") from None
+            raise DomainError("Tệp {file} không phải tệp Excel .xlsx hợp lệ ({reason}).", file=path.name,
+                              reason=error.__class__.__name__) from None
         sheet = workbook.active
         rows = [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()
@@ -138,10 +139,10 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             pass
         rows = list(csv.reader(io.StringIO(text), dialect))
     else:
-        raise DomainError(f"Tệp {path.name}: chỉ nhận .csv hoặc .xlsx.")
+        raise DomainError("Tệp {file}: chỉ nhận .csv hoặc .xlsx.", file=path.name)
     rows = [row for row in rows if any(clean(cell) for cell in row)]
     if not rows:
-        raise DomainError(f"Tệp {path.name} không có dữ liệu.")
+        raise DomainError("Tệp {file} không có dữ liệu.", file=path.name)
     return rows[0], rows[1:]
 
 
@@ -151,12 +152,12 @@ async def import_people(
     """Validate every row; write all of them in one transaction, or none (ImportFailed)."""
     path = Path(path)
     default_unit = await get_unit(unit_id)
-    require(actor, "manage", default_unit["path"], what="đơn vị")
+    require(actor, "manage", default_unit["path"], what=Label("đơn vị"))
     header, rows = read_rows(path)
     columns = {index: _key(name) for index, name in enumerate(header)}
     names = {field: header[index] for index, field in columns.items() if field}
     if "full_name" not in names:
-        raise DomainError(f"Tệp {path.name}: không thấy cột \"Họ và tên\" ở dòng tiêu đề.")
+        raise DomainError("Tệp {file}: không thấy cột \"Họ và tên\" ở dòng tiêu đề.", file=path.name)
     units = {row["short_code"].lower(): row for row in await Unit.select(Unit.id, Unit.short_code, Unit.path).where(
         Unit.path.like(f"{default_unit['path']}%"))}
     taken = {row["phone"]: row["full_name"] for row in await Person.select(Person.phone, Person.full_name).where(
@@ -183,7 +184,7 @@ async def import_people(
         if unit_code:
             unit = units.get(unit_code)
             if unit is None:
-                errors.append(RowError(line, names["unit"], f"không có đơn vị mã {record['unit']!r} trong đơn vị của bạn"))
+                errors.append(RowError(line, names["unit"], Phrase("không có đơn vị mã {code!r} trong đơn vị của bạn", {"code": record['unit']})))
             item["unit"] = unit["id"] if unit else None
         else:
             item["unit"] = default_unit["id"]
@@ -192,7 +193,7 @@ async def import_people(
             if clean(part):
                 value = CATEGORY_NAMES.get(fold(part).strip())
                 if value is None:
-                    errors.append(RowError(line, names.get("categories", "categories"), f"đối tượng không rõ: {clean(part)!r}"))
+                    errors.append(RowError(line, names.get("categories", "categories"), Phrase("đối tượng không rõ: {value!r}", {"value": clean(part)})))
                 else:
                     categories.append(value)
         item["categories"] = sorted(set(categories))
@@ -201,17 +202,17 @@ async def import_people(
         if level:
             item["briefer_level"] = LEVEL_NAMES.get(fold(level).strip())
             if item["briefer_level"] is None:
-                errors.append(RowError(line, names["briefer_level"], f"cấp không rõ: {level!r}"))
+                errors.append(RowError(line, names["briefer_level"], Phrase("cấp không rõ: {value!r}", {"value": level})))
         phone = item.get("phone")
         if phone:
             if phone in seen_phones:
-                errors.append(RowError(line, names["phone"], f"trùng số với dòng {seen_phones[phone]}"))
+                errors.append(RowError(line, names["phone"], Phrase("trùng số với dòng {row}", {"row": seen_phones[phone]})))
             elif phone in taken:
-                errors.append(RowError(line, names["phone"], f"số đã thuộc về {taken[phone]}"))
+                errors.append(RowError(line, names["phone"], Phrase("số đã thuộc về {holder}", {"holder": taken[phone]})))
             seen_phones.setdefault(phone, line)
         parsed.append(item)
     if errors:
-        raise ImportFailed(f"Tệp {path.name}: {len(errors)} lỗi; chưa nhập người nào.", errors)
+        raise ImportFailed("Tệp {file}: {count} lỗi; chưa nhập người nào.", errors, file=path.name, count=len(errors))
     by_category: dict[str, int] = {}
     for item in parsed:
         for category in item["categories"]:

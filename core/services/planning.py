@@ -10,7 +10,7 @@ import zoneinfo
 
 from core import clock
 from core.access import Actor, require
-from core.errors import NotFound, ValidationError
+from core.errors import Label, NotFound, ValidationError
 from core.services.units import get_unit
 from core.tables import Audience, Conference, DomainEvent, EventDelivery, Invitation, Job, Material, Unit, Venue
 
@@ -21,7 +21,7 @@ WEEK = dt.timedelta(days=7)
 
 async def _reachable_unit(actor: Actor, unit_id: int) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     return unit
 
 
@@ -98,9 +98,9 @@ def month_bounds(month: str | None, timezone: str) -> tuple[dt.date, dt.datetime
         try:
             first = dt.datetime.strptime(month, "%Y-%m").date()
         except ValueError:
-            raise ValidationError(f"Tháng không hợp lệ: {month!r} (dạng yyyy-mm).", field="month") from None
+            raise ValidationError("Tháng không hợp lệ: {month!r} (dạng yyyy-mm).", field="month", month=month) from None
         if not 1900 <= first.year <= 2999:
-            raise ValidationError(f"Tháng không hợp lệ: {month!r} (dạng yyyy-mm).", field="month")
+            raise ValidationError("Tháng không hợp lệ: {month!r} (dạng yyyy-mm).", field="month", month=month)
     else:
         first = clock.now().astimezone(zone).date().replace(day=1)
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -144,7 +144,7 @@ async def audience_reach(actor: Actor, *, audience_ids: list[int]) -> int:
         audience = await Audience.select(Audience.unit.path.as_alias("path")).where(Audience.id == audience_id).first()
         if audience is None:
             raise NotFound("Không tìm thấy đối tượng.")
-        require(actor, "read", audience["path"], what="đối tượng")
+        require(actor, "read", audience["path"], what=Label("đối tượng"))
         people |= await resolve_audience_ids(audience_id)
     return len(people)
 

@@ -10,6 +10,7 @@ import datetime as dt
 import zoneinfo
 
 from core.access import Actor, require
+from core.errors import Label
 from core.services.units import get_unit
 from core.tables import Conference, Unit
 
@@ -44,7 +45,7 @@ async def attendance_summary(actor: Actor, *, unit_id: int, start: dt.datetime, 
     """Conferences held in [start, end) by units of the subtree: by kind, invited, statuses, rates;
     the same per child unit."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     prefix = f"{unit['path']}%"
     by_kind = await Conference.raw(
         f"SELECT c.kind AS kind, COUNT(*) AS n FROM conference c JOIN unit u ON u.id = c.unit WHERE {_HELD} GROUP BY c.kind",

@@ -42,7 +42,7 @@ async def record_attendance(
 ) -> dict:
     """Record a person as there. Returns {"record", "created"}; an earlier record is kept."""
     if method not in RECORDING_METHODS:
-        raise ValidationError(f"Hình thức điểm danh không hợp lệ: {method!r}.", field="method")
+        raise ValidationError("Hình thức điểm danh không hợp lệ: {method!r}.", field="method", method=method)
     scope = await conference_scope(actor, conference_id, "checkin")
     conference = scope.conference
     at = (at or clock.now()).astimezone(dt.timezone.utc)

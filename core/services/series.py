@@ -18,7 +18,7 @@ from core import clock, events
 from core.access import Actor, require
 from core.config import get_settings
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.conferences import FORMATS, KINDS, _managed, cancel_conference, create_conference
 from core.services.units import check_timezone, get_unit
@@ -31,7 +31,7 @@ def _local(value) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise ValidationError(f"Thời điểm bắt đầu không hợp lệ: {value!r}.", field="local_start") from None
+            raise ValidationError("Thời điểm bắt đầu không hợp lệ: {value!r}.", field="local_start", value=value) from None
     if not isinstance(value, dt.datetime):
         raise ValidationError("Cần ngày giờ bắt đầu.", field="local_start")
     if value.tzinfo is not None:
@@ -46,7 +46,7 @@ def _rule(text: str, start: dt.datetime, until: dt.datetime | None = None):
     try:
         rule = rrulelib.rrulestr(text, dtstart=start)
     except (ValueError, TypeError) as error:
-        raise ValidationError(f"Quy tắc lặp không hợp lệ: {error}.", field="rrule") from None
+        raise ValidationError("Quy tắc lặp không hợp lệ: {error}.", field="rrule", error=error) from None
     if until is not None:
         rule = rule.replace(until=until)
     return text, rule
@@ -80,7 +80,7 @@ async def _series(series_id: int) -> dict:
 
 async def get_series(actor: Actor, series_id: int) -> dict:
     series = await _series(series_id)
-    require(actor, "read", series["unit_path"], what="chuỗi hội nghị")
+    require(actor, "read", series["unit_path"], what=Label("chuỗi hội nghị"))
     series["occurrences"] = await Conference.select(
         Conference.id, Conference.title, Conference.starts_at, Conference.status, Conference.occurrence_key, Conference.is_exception,
         Conference.skipped,
@@ -93,14 +93,14 @@ async def create_series(
     timezone: str | None = None, template: dict | None = None, materialise: bool = True,
 ) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "manage", unit["path"], what="đơn vị")
+    require(actor, "manage", unit["path"], what=Label("đơn vị"))
     title = clean(title)
     if not title:
         raise ValidationError("Tên chuỗi hội nghị không được để trống.", field="title")
     if kind not in KINDS:
-        raise ValidationError(f"Loại hội nghị không hợp lệ. Chọn: {', '.join(KINDS)}.", field="kind")
+        raise ValidationError("Loại hội nghị không hợp lệ. Chọn: {choices}.", field="kind", choices=KINDS)
     if format not in FORMATS:
-        raise ValidationError(f"Hình thức không hợp lệ. Chọn: {', '.join(FORMATS)}.", field="format")
+        raise ValidationError("Hình thức không hợp lệ. Chọn: {choices}.", field="format", choices=FORMATS)
     if not isinstance(duration_minutes, int) or not 5 <= duration_minutes <= 24 * 60:
         raise ValidationError("Thời lượng phải từ 5 phút đến 24 giờ.", field="duration_minutes")
     start = _local(local_start)
@@ -179,7 +179,7 @@ async def split_series(
     and sequences stay valid) unless the new rule no longer produces them, then they are cancelled.
     """
     old = await _series(series_id)
-    require(actor, "manage", old["unit_path"], what="chuỗi hội nghị")
+    require(actor, "manage", old["unit_path"], what=Label("chuỗi hội nghị"))
     split_at = _local(from_occurrence_key)
     if split_at <= _local(old["local_start"]):
         raise ValidationError("Không thể tách từ kỳ đầu tiên; hãy sửa cả chuỗi.", field="from_occurrence_key")

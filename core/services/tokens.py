@@ -24,7 +24,7 @@ from core import clock
 from core.access import ROLE_LABELS, ROLES, Actor, Grant, conference_scope, require
 from core.config import get_settings
 from core.db import transaction
-from core.errors import Forbidden, NotFound, ValidationError
+from core.errors import Forbidden, Label, NotFound, ValidationError
 from core.services import audit
 from core.tables import Conference, Invitation, Person, RoleAssignment, Token, Unit, Venue
 from core.text import clean
@@ -46,7 +46,7 @@ def _digest(secret: str) -> str:
 
 def _check_purpose(purpose: str, allowed: dict) -> None:
     if purpose not in allowed:
-        raise ValidationError(f"Mục đích không hợp lệ: {purpose!r}.", field="purpose")
+        raise ValidationError("Mục đích không hợp lệ: {purpose!r}.", field="purpose", purpose=purpose)
 
 
 async def issue_secret_token(
@@ -225,7 +225,7 @@ _PUBLIC_COLUMNS = (Token.id, Token.purpose, Token.label, Token.subject_type, Tok
 def _ttl(purpose: str, ttl_days: int | None) -> dt.timedelta:
     days = DEFAULT_TTL_DAYS[purpose] if ttl_days is None else ttl_days
     if not 1 <= days <= MAX_TTL_DAYS:
-        raise ValidationError(f"Thời hạn phải từ 1 đến {MAX_TTL_DAYS} ngày.", field="ttl_days")
+        raise ValidationError("Thời hạn phải từ 1 đến {max_ttl_days} ngày.", field="ttl_days", max_ttl_days=MAX_TTL_DAYS)
     return dt.timedelta(days=days)
 
 
@@ -250,7 +250,8 @@ async def issue_api_token(actor: Actor, *, unit_id: int, role: str, label: str, 
     """
     _refuse_keys_minting_keys(actor)
     if role not in ROLES:
-        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
+        raise ValidationError("Vai trò không hợp lệ: {role!r}. Chọn một trong: {choices}.", field="role", role=role,
+                              choices=ROLES)
     unit = await Unit.select(Unit.id, Unit.name, Unit.path).where(Unit.id == unit_id).first()
     if unit is None or not actor.sees(unit["path"]):
         raise NotFound("Không tìm thấy đơn vị.")
@@ -259,8 +260,8 @@ async def issue_api_token(actor: Actor, *, unit_id: int, role: str, label: str, 
         assignment = await RoleAssignment.select(RoleAssignment.id).where(
             (RoleAssignment.user == actor.user_id) & (RoleAssignment.unit == unit_id) & (RoleAssignment.role == role)).first()
     if assignment is None:
-        raise Forbidden(f"Đồng chí không giữ vai trò {ROLE_LABELS[role]} tại {unit['name']}; khoá API chỉ mang được "
-                        "một vai trò của chính mình.", field="role")
+        raise Forbidden("Đồng chí không giữ vai trò {role_label} tại {unit}; khoá API chỉ mang được một vai trò của chính "
+                        "mình.", field="role", role_label=ROLE_LABELS[role], unit=unit['name'])
     row, plaintext = await issue_secret_token(
         actor, purpose="api", subject_type="role_assignment", subject_id=assignment["id"], ttl=_ttl("api", ttl_days),
         label=_label(label, f"Khoá API {ROLE_LABELS[role]} – {unit['name']}"), unit_id=unit_id)
@@ -362,14 +363,14 @@ async def list_tokens(actor: Actor, *, unit_id: int | None = None, purpose: str 
     purposes = list(MANAGED)
     if purpose is not None:
         if purpose not in MANAGED:
-            raise ValidationError(f"Chỉ liệt kê được: {', '.join(MANAGED)}.", field="purpose")
+            raise ValidationError("Chỉ liệt kê được: {choices}.", field="purpose", choices=MANAGED)
         purposes = [purpose]
     prefix = None
     if unit_id is not None:
         unit = await Unit.select(Unit.path).where(Unit.id == unit_id).first()
         if unit is None:
             raise NotFound("Không tìm thấy đơn vị.")
-        require(actor, "read", unit["path"], what="đơn vị")
+        require(actor, "read", unit["path"], what=Label("đơn vị"))
         prefix = unit["path"]
     rows = await Token.select().where(Token.purpose.is_in(purposes)).order_by(Token.id, ascending=False)
     visible = [token for token in await _describe(rows) if _may_manage(actor, token)]

@@ -12,7 +12,7 @@ import zoneinfo
 from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Label, NotFound, Phrase, ValidationError
 from core.services import audit
 from core.tables import DEFAULT_TIMEZONE, Unit
 from core.text import clean
@@ -32,7 +32,7 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"Múi giờ không hợp lệ: {name!r} (ví dụ: Asia/Ho_Chi_Minh)", field="timezone") from None
+        raise ValidationError("Múi giờ không hợp lệ: {name!r} (ví dụ: Asia/Ho_Chi_Minh)", field="timezone", name=name) from None
     return name
 
 
@@ -46,7 +46,7 @@ async def get_unit(unit_id: int) -> dict:
 
 async def view_unit(actor: Actor, unit_id: int) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     return unit
 
 
@@ -55,11 +55,11 @@ def _validate(name: str, short_code: str, kind: str) -> tuple[str, str]:
     name = clean(name)
     short_code = clean(short_code)
     if not name:
-        errors["name"] = "Tên đơn vị không được để trống."
+        errors["name"] = Phrase("Tên đơn vị không được để trống.")
     if not _SHORT_CODE.match(short_code):
-        errors["short_code"] = "Mã đơn vị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang (tối đa 64 ký tự)."
+        errors["short_code"] = Phrase("Mã đơn vị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang (tối đa 64 ký tự).")
     if kind not in UNIT_KINDS:
-        errors["kind"] = f"Loại đơn vị không hợp lệ: {kind!r}. Chọn một trong: {', '.join(UNIT_KINDS)}."
+        errors["kind"] = Phrase("Loại đơn vị không hợp lệ: {kind!r}. Chọn một trong: {choices}.", {"kind": kind, "choices": UNIT_KINDS})
     if errors:
         raise ValidationError(next(iter(errors.values())), fields=errors)
     return name, short_code
@@ -82,11 +82,11 @@ async def create_unit(
             raise ValidationError("Đơn vị phải thuộc một đơn vị cấp trên.", field="parent_id")
     else:
         parent = await get_unit(parent_id)
-        require(actor, "admin", parent["path"], what="đơn vị cấp trên")
+        require(actor, "admin", parent["path"], what=Label("đơn vị cấp trên"))
     tz = check_timezone(timezone or (parent["timezone"] if parent else DEFAULT_TIMEZONE))
     async with transaction():
         if await Unit.exists().where(Unit.short_code == short_code):
-            raise Conflict(f"Mã đơn vị {short_code!r} đã được dùng.", field="short_code")
+            raise Conflict("Mã đơn vị {short_code!r} đã được dùng.", field="short_code", short_code=short_code)
         row = (
             await Unit.insert(
                 Unit(
@@ -110,7 +110,7 @@ async def create_unit(
 
 async def update_unit(actor: Actor, unit_id: int, *, name: str | None = None, timezone: str | None = None) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     values = {}
     if name is not None:
         if not clean(name):
@@ -132,8 +132,8 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> dict:
     """Move a unit and its subtree under another parent; refuses cycles. Needs admin on both sides."""
     unit = await get_unit(unit_id)
     new_parent = await get_unit(new_parent_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
-    require(actor, "admin", new_parent["path"], what="đơn vị cấp trên mới")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
+    require(actor, "admin", new_parent["path"], what=Label("đơn vị cấp trên mới"))
     if unit["parent"] is None:
         raise Conflict("Không thể chuyển đơn vị gốc.")
     if new_parent["path"].startswith(unit["path"]):
@@ -197,13 +197,14 @@ async def delete_unit(actor: Actor, unit_id: int, *, host) -> dict[str, str]:
     from core.tables import Audience, Conference, Person
 
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     if unit["parent"] is None:
         raise Conflict("Không thể xoá đơn vị gốc.")
-    for table, what in ((Unit, "đơn vị cấp dưới"), (Person, "người"), (Conference, "hội nghị"), (Audience, "đối tượng")):
+    for table, what in ((Unit, Label("đơn vị cấp dưới", "contents")), (Person, Label("người", "contents")),
+                        (Conference, Label("hội nghị", "contents")), (Audience, Label("đối tượng", "contents"))):
         column = table.parent if table is Unit else table.unit
         if await table.exists().where(column == unit_id):
-            raise Conflict(f"Đơn vị còn {what}; hãy chuyển hoặc xoá trước.")
+            raise Conflict("Đơn vị còn {what}; hãy chuyển hoặc xoá trước.", what=what)
     async with transaction():
         await Unit.delete().where(Unit.id == unit_id)
         await audit.record(actor, "unit.delete", object_type="unit", object_id=unit_id, unit_id=unit["parent"], name=unit["name"])

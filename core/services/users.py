@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core import clock
 from core.access import ROLES, Actor, require
 from core.db import transaction
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import RoleAssignment, StaffUser
@@ -66,12 +66,13 @@ async def create_user(
             "Tên đăng nhập gồm 3–150 ký tự: chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang.", field="username"
         )
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+        raise ValidationError("Mật khẩu phải có ít nhất {min_password_length} ký tự.", field="password",
+                              min_password_length=MIN_PASSWORD_LENGTH)
     if not actor.system and not actor.paths_with("admin"):
         raise Forbidden("Chỉ quản trị viên mới tạo được tài khoản cán bộ.")
     async with transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
-            raise Conflict(f"Tên đăng nhập {username!r} đã tồn tại.", field="username")
+            raise Conflict("Tên đăng nhập {username!r} đã tồn tại.", field="username", username=username)
         row = (
             await StaffUser.insert(
                 StaffUser(
@@ -90,9 +91,10 @@ async def create_user(
 async def _check_role_change(actor: Actor, *, user_id: int, unit_id: int, role: str) -> None:
     """A known role, an admin of the unit, an existing user."""
     if role not in ROLES:
-        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
+        raise ValidationError("Vai trò không hợp lệ: {role!r}. Chọn một trong: {choices}.", field="role", role=role,
+                              choices=ROLES)
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     if not await StaffUser.exists().where(StaffUser.id == user_id):
         raise NotFound("Không tìm thấy người dùng.")
 
@@ -138,10 +140,11 @@ async def reset_password(actor: Actor, *, username: str, new_password: str | Non
         raise NotFound("Không tìm thấy trang này.")
     password = new_password or generate_password()
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+        raise ValidationError("Mật khẩu phải có ít nhất {min_password_length} ký tự.", field="password",
+                              min_password_length=MIN_PASSWORD_LENGTH)
     user = await StaffUser.select(StaffUser.id).where(StaffUser.username == clean(username).lower()).first()
     if user is None:
-        raise NotFound(f"Không có người dùng {username!r}.")
+        raise NotFound("Không có người dùng {username!r}.", username=username)
     async with transaction():
         await StaffUser.update(
             {StaffUser.password_hash: hash_password(password), StaffUser.session_generation: StaffUser.session_generation + 1}
@@ -154,7 +157,7 @@ async def list_staff(actor: Actor, *, unit_id: int) -> list[dict]:
     """Staff users holding a role in the unit's subtree, each with those roles (unit and role),
     by username. Needs 'read' on the unit."""
     unit = await get_unit(unit_id)
-    require(actor, "read", unit["path"], what="đơn vị")
+    require(actor, "read", unit["path"], what=Label("đơn vị"))
     rows = await RoleAssignment.select(
         RoleAssignment.user, RoleAssignment.role, RoleAssignment.unit.as_alias("unit_id"),
         RoleAssignment.unit.name.as_alias("unit_name"), RoleAssignment.unit.path.as_alias("unit_path"),
@@ -227,10 +230,10 @@ async def grant_role_by_username(actor: Actor, *, username: str, unit_id: int, r
     """Give an existing user (named by username) ``role`` on ``unit_id`` (admin of the unit);
     returns the user's id and username."""
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     user = await StaffUser.select(StaffUser.id, StaffUser.username).where(StaffUser.username == clean(username).lower()).first()
     if user is None:
-        raise ValidationError(f"Không có người dùng tên đăng nhập {clean(username)!r}.", field="username")
+        raise ValidationError("Không có người dùng tên đăng nhập {username!r}.", field="username", username=clean(username))
     await grant_role(actor, user_id=user["id"], unit_id=unit_id, role=role)
     return user
 
@@ -241,9 +244,10 @@ async def create_staff_member(
     """A new staff user with a first role on a unit, in one transaction (admin of the unit), so
     no user is left without a role that nobody can see."""
     if role not in ROLES:
-        raise ValidationError(f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}.", field="role")
+        raise ValidationError("Vai trò không hợp lệ: {role!r}. Chọn một trong: {choices}.", field="role", role=role,
+                              choices=ROLES)
     unit = await get_unit(unit_id)
-    require(actor, "admin", unit["path"], what="đơn vị")
+    require(actor, "admin", unit["path"], what=Label("đơn vị"))
     async with transaction():
         user = await create_user(actor, username=username, password=password, full_name=full_name, email=email)
         await grant_role(actor, user_id=user["id"], unit_id=unit_id, role=role)
@@ -262,7 +266,7 @@ async def log_out_everywhere(actor: Actor, *, user_id: int) -> None:
         if not paths or not any(actor.sees(path) for path in paths):
             raise NotFound("Không tìm thấy người dùng.")
         for path in paths:
-            require(actor, "admin", path, what="người dùng này")
+            require(actor, "admin", path, what=Label("người dùng này"))
     async with transaction():
         await StaffUser.update({StaffUser.session_generation: StaffUser.session_generation + 1}).where(StaffUser.id == user_id)
         await audit.record(actor, "user.logout_everywhere", object_type="staff_user", object_id=user_id, unit_id=None)

@@ -3,5 +3,7 @@ from the notification templates, attachments from the ``message_attachments`` ho
 plugin's .ics), a sender per unit, Message-ID and List-Unsubscribe headers. Mail gives no
 delivery receipt: ``sent`` is final."""
 
-LABEL = "Thư điện tử (email)"
+from core.errors import Label
+
+LABEL = Label("Thư điện tử (email)")
 REQUIRES: tuple[str, ...] = ()

@@ -33,6 +33,7 @@ from pathlib import Path
 import jinja2
 
 from core.config import get_settings
+from core.errors import Label
 from core.notifications import SendError, TransientSendError, UncertainSendError
 from plugins.email.settings import PLUGIN, sender_for
 
@@ -97,7 +98,7 @@ class EmailChannel:
 
     values: dict
     name: str = "email"
-    label: str = "Thư điện tử"
+    label: str = Label("Thư điện tử")
     capabilities: frozenset[str] = frozenset({"attachments"})
     cost_per_message: float = 0.0
     plugin: str | None = PLUGIN

@@ -3,5 +3,7 @@ grassroots opinions (kiến nghị), tied to the roll-call. Versioned templates 
 forms attached to a conference or to each of its sessions, named or anonymous answers, results
 with server-rendered SVG charts, CSV/XLSX exports and a printable summary. See README.md."""
 
-LABEL = "Phiếu đánh giá hội nghị"
+from core.errors import Label
+
+LABEL = Label("Phiếu đánh giá hội nghị")
 REQUIRES: tuple[str, ...] = ()

@@ -18,7 +18,7 @@ import dataclasses
 import re
 from typing import Any
 
-from core.errors import ValidationError
+from core.errors import Label, Phrase, ValidationError
 from core.text import clean
 
 
@@ -70,7 +70,7 @@ def _string(value: Any, field: str, label: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError(f"{label} phải là chữ.", field=field)
+        raise ValidationError("{label} phải là chữ.", field=field, label=label)
     return clean(value)
 
 
@@ -79,7 +79,7 @@ def normalise_content(content: Any) -> dict:
     field names the question (``sections.0.questions.2.options``)."""
     if not isinstance(content, dict):
         raise ValidationError("Nội dung phiếu phải là một đối tượng có các phần (sections).", field="content")
-    title = _string(content.get("title"), "title", "Tiêu đề phiếu")
+    title = _string(content.get("title"), "title", Label("Tiêu đề phiếu"))
     if not title:
         raise ValidationError("Phiếu cần có tiêu đề.", field="title")
     sections = content.get("sections")
@@ -91,53 +91,56 @@ def normalise_content(content: Any) -> dict:
     for s_index, section in enumerate(sections):
         where = f"sections.{s_index}"
         if not isinstance(section, dict) or not isinstance(section.get("questions"), list) or not section["questions"]:
-            raise ValidationError(f"Phần {s_index + 1} cần ít nhất một câu hỏi.", field=where)
+            raise ValidationError("Phần {section} cần ít nhất một câu hỏi.", field=where, section=s_index + 1)
         questions = []
         for q_index, question in enumerate(section["questions"]):
             count += 1
             at = f"{where}.questions.{q_index}"
             if not isinstance(question, dict):
-                raise ValidationError(f"Câu hỏi {count} không hợp lệ.", field=at)
+                raise ValidationError("Câu hỏi {count} không hợp lệ.", field=at, count=count)
             kind = question.get("type")
             if kind not in TYPES:
-                raise ValidationError(f"Câu hỏi {count}: loại câu hỏi phải là một trong: {', '.join(TYPES)}.", field=f"{at}.type")
-            text = _string(question.get("text"), f"{at}.text", f"Câu hỏi {count}: nội dung")
+                raise ValidationError("Câu hỏi {count}: loại câu hỏi phải là một trong: {choices}.", field=f"{at}.type",
+                                      count=count, choices=TYPES)
+            text = _string(question.get("text"), f"{at}.text", Phrase("Câu hỏi {count}: nội dung", {"count": count}))
             if not text:
-                raise ValidationError(f"Câu hỏi {count} chưa có nội dung.", field=f"{at}.text")
+                raise ValidationError("Câu hỏi {count} chưa có nội dung.", field=f"{at}.text", count=count)
             key = question.get("key") or f"q{count}"
             if not isinstance(key, str) or not KEY.match(key):
-                raise ValidationError(f"Câu hỏi {count}: mã câu hỏi chỉ gồm chữ thường không dấu, số và dấu gạch dưới (tối đa 32).",
-                                      field=f"{at}.key")
+                raise ValidationError("Câu hỏi {count}: mã câu hỏi chỉ gồm chữ thường không dấu, số và dấu gạch dưới (tối đa 32).",
+                                      field=f"{at}.key", count=count)
             if key in seen:
-                raise ValidationError(f"Câu hỏi {count}: mã câu hỏi {key!r} bị trùng.", field=f"{at}.key")
+                raise ValidationError("Câu hỏi {count}: mã câu hỏi {key!r} bị trùng.", field=f"{at}.key", count=count, key=key)
             seen.add(key)
             options = question.get("options") or []
             if kind in CHOICE_TYPES:
                 if not isinstance(options, list) or len(options) < 2 or len(options) > MAX_OPTIONS:
-                    raise ValidationError(f"Câu hỏi {count}: cần từ 2 đến {MAX_OPTIONS} lựa chọn.", field=f"{at}.options")
+                    raise ValidationError("Câu hỏi {count}: cần từ 2 đến {max_options} lựa chọn.", field=f"{at}.options",
+                                          count=count, max_options=MAX_OPTIONS)
                 options = [clean(str(option)) for option in options]
                 if any(not option for option in options) or len(set(options)) != len(options):
-                    raise ValidationError(f"Câu hỏi {count}: lựa chọn không được trống hoặc trùng nhau.", field=f"{at}.options")
+                    raise ValidationError("Câu hỏi {count}: lựa chọn không được trống hoặc trùng nhau.", field=f"{at}.options",
+                                          count=count)
             else:
                 options = []
             topics = question.get("topics") or []
             if kind == "recommendation":
                 if not isinstance(topics, list):
-                    raise ValidationError(f"Câu hỏi {count}: danh sách lĩnh vực không hợp lệ.", field=f"{at}.topics")
+                    raise ValidationError("Câu hỏi {count}: danh sách lĩnh vực không hợp lệ.", field=f"{at}.topics", count=count)
                 topics = [clean(str(topic))[:64] for topic in topics if clean(str(topic))]
             else:
                 topics = []
             required = question.get("required", False)
             if not isinstance(required, bool):
-                raise ValidationError(f"Câu hỏi {count}: 'bắt buộc' phải là true hoặc false.", field=f"{at}.required")
-            help_text = _string(question.get("help"), f"{at}.help", f"Câu hỏi {count}: phần hướng dẫn")
+                raise ValidationError("Câu hỏi {count}: 'bắt buộc' phải là true hoặc false.", field=f"{at}.required", count=count)
+            help_text = _string(question.get("help"), f"{at}.help", Phrase("Câu hỏi {count}: phần hướng dẫn", {"count": count}))
             questions.append({"key": key, "type": kind, "text": text, "help": help_text,
                               "required": required, "options": options, "topics": topics})
-        out_sections.append({"title": _string(section.get("title"), f"{where}.title", f"Phần {s_index + 1}: tiêu đề"),
+        out_sections.append({"title": _string(section.get("title"), f"{where}.title", Phrase("Phần {section}: tiêu đề", {"section": s_index + 1})),
                              "questions": questions})
     if count > MAX_QUESTIONS:
-        raise ValidationError(f"Một phiếu có tối đa {MAX_QUESTIONS} câu hỏi.", field="sections")
-    return {"title": title, "intro": _string(content.get("intro"), "intro", "Lời dẫn"), "sections": out_sections}
+        raise ValidationError("Một phiếu có tối đa {max_questions} câu hỏi.", field="sections", max_questions=MAX_QUESTIONS)
+    return {"title": title, "intro": _string(content.get("intro"), "intro", Label("Lời dẫn")), "sections": out_sections}
 
 
 def questions_of(content: dict) -> list[Question]:
@@ -161,7 +164,7 @@ class CleanAnswers:
 
 def _choice(question: Question, value: Any, label: str) -> int:
     if isinstance(value, bool):
-        raise ValidationError(f"{label}: lựa chọn không hợp lệ.", field=question.key)
+        raise ValidationError("{label}: lựa chọn không hợp lệ.", field=question.key, label=label)
     if isinstance(value, int):
         index = value
     elif isinstance(value, str) and value.strip().isdigit() and value.strip() not in question.options:
@@ -169,9 +172,10 @@ def _choice(question: Question, value: Any, label: str) -> int:
     elif isinstance(value, str) and clean(value) in question.options:
         index = question.options.index(clean(value))
     else:
-        raise ValidationError(f"{label}: lựa chọn {value!r} không có trong danh sách.", field=question.key)
+        raise ValidationError("{label}: lựa chọn {value!r} không có trong danh sách.", field=question.key, label=label,
+                              value=value)
     if not 0 <= index < len(question.options):
-        raise ValidationError(f"{label}: lựa chọn không có trong danh sách.", field=question.key)
+        raise ValidationError("{label}: lựa chọn không có trong danh sách.", field=question.key, label=label)
     return index
 
 
@@ -188,23 +192,26 @@ def check_answers(questions: list[Question], answers: Any) -> CleanAnswers:
     problems: dict[str, str] = {}
     unknown = sorted(set(answers) - set(by_key))
     for key in unknown:
-        problems[str(key)] = f"Không có câu hỏi mã {key!r} trong phiếu này."
+        problems[str(key)] = Phrase("Không có câu hỏi mã {key!r} trong phiếu này.", {"key": key})
     result = CleanAnswers(numeric=[], texts=[], given={})
     for question in questions:
-        label = f"Câu {question.index + 1}"
+        label = Phrase("Câu {number}", {"number": question.index + 1})
         value = answers.get(question.key)
         if _empty(value):
             if question.required:
-                problems[question.key] = f"{label} là câu bắt buộc, đồng chí chưa trả lời."
+                problems[question.key] = Phrase("{label} là câu bắt buộc, đồng chí chưa trả lời.", {"label": label})
             continue
         try:
             if question.type == "rating":
                 if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit() \
                         or len(str(value).strip()) > 6:
-                    raise ValidationError(f"{label}: điểm phải là số nguyên từ {RATING_MIN} đến {RATING_MAX}.", field=question.key)
+                    raise ValidationError("{label}: điểm phải là số nguyên từ {rating_min} đến {rating_max}.",
+                                          field=question.key, label=label, rating_min=RATING_MIN, rating_max=RATING_MAX)
                 number = int(str(value).strip())
                 if not RATING_MIN <= number <= RATING_MAX:
-                    raise ValidationError(f"{label}: điểm phải từ {RATING_MIN} đến {RATING_MAX}, không phải {number}.", field=question.key)
+                    raise ValidationError("{label}: điểm phải từ {rating_min} đến {rating_max}, không phải {number}.",
+                                          field=question.key, label=label, rating_min=RATING_MIN, rating_max=RATING_MAX,
+                                          number=number)
                 result.numeric.append((question.index, number))
                 result.given[question.key] = number
             elif question.type == "yes_no":
@@ -213,12 +220,12 @@ def check_answers(questions: list[Question], answers: Any) -> CleanAnswers:
                 elif isinstance(value, (str, int)) and str(value).strip().lower() in YES | NO:
                     flag = str(value).strip().lower() in YES
                 else:
-                    raise ValidationError(f"{label}: chỉ trả lời Có hoặc Không.", field=question.key)
+                    raise ValidationError("{label}: chỉ trả lời Có hoặc Không.", field=question.key, label=label)
                 result.numeric.append((question.index, int(flag)))
                 result.given[question.key] = flag
             elif question.type == "single_choice":
                 if isinstance(value, list):
-                    raise ValidationError(f"{label}: chỉ được chọn một.", field=question.key)
+                    raise ValidationError("{label}: chỉ được chọn một.", field=question.key, label=label)
                 index = _choice(question, value, label)
                 result.numeric.append((question.index, index))
                 result.given[question.key] = question.options[index]
@@ -234,23 +241,26 @@ def check_answers(questions: list[Question], answers: Any) -> CleanAnswers:
                     value = value.get("text")
                     if _empty(value):
                         if question.required:
-                            raise ValidationError(f"{label} là câu bắt buộc, đồng chí chưa trả lời.", field=question.key)
+                            raise ValidationError("{label} là câu bắt buộc, đồng chí chưa trả lời.", field=question.key,
+                                                  label=label)
                         continue
                 if not isinstance(value, str):
-                    raise ValidationError(f"{label}: câu trả lời phải là chữ.", field=question.key)
+                    raise ValidationError("{label}: câu trả lời phải là chữ.", field=question.key, label=label)
                 text = value.strip().replace("\r\n", "\n")
                 limit = SHORT_TEXT_MAX if question.type == "short_text" else LONG_TEXT_MAX
                 if len(text) > limit:
-                    raise ValidationError(f"{label}: tối đa {limit} ký tự (đồng chí đã viết {len(text)}).", field=question.key)
+                    raise ValidationError("{label}: tối đa {limit} ký tự (đồng chí đã viết {written}).", field=question.key,
+                                          label=label, limit=limit, written=len(text))
                 if topic and question.topics and topic not in question.topics:
-                    raise ValidationError(f"{label}: lĩnh vực {topic!r} không có trong danh sách.", field=question.key)
+                    raise ValidationError("{label}: lĩnh vực {topic!r} không có trong danh sách.", field=question.key,
+                                          label=label, topic=topic)
                 result.texts.append((question.index, question.type, text, topic))
                 result.given[question.key] = {"text": text, "topic": topic} if question.type == "recommendation" else text
         except ValidationError as error:
             problems[question.key] = error.message
     if problems:
         first = next(iter(problems.values()))
-        message = first if len(problems) == 1 else f"Phiếu có {len(problems)} chỗ chưa đúng; {first}"
+        message = first if len(problems) == 1 else Phrase("Phiếu có {count} chỗ chưa đúng; {first}", {"count": len(problems), "first": first})
         raise ValidationError(message, fields=problems)
     return result
 

@@ -18,7 +18,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.plugins import conferences_with_plugin
 from plugins.evaluation import charts, exports, services
 from plugins.evaluation import questions as q
-from plugins.evaluation.i18n import _
+from plugins.evaluation.i18n import _, pgettext
 from plugins.evaluation.settings import PLUGIN
 
 SESSION_PERSON_KEY = "person_id"  # set by the core's attendee entry /i/<token>
@@ -244,7 +244,7 @@ async def page_attach(request: Request, actor: Actor, conference_id: int) -> Red
         template_id = int(fields.get("template_id") or 0)
         days = int(fields["close_after_days"]) if fields.get("close_after_days") else None
     except ValueError:
-        raise ValidationError(_("Mẫu phiếu và số ngày phải là số."), field="template_id") from None
+        raise ValidationError("Mẫu phiếu và số ngày phải là số.", field="template_id") from None
     await services.attach_form(actor, conference_id=conference_id, template_id=template_id, per_session=fields.get("per_session") == "1",
                                anonymous=fields.get("anonymous") == "1", audience=fields.get("audience") or None, close_after_days=days)
     return Redirect(f"/evaluation/conferences/{conference_id}", status_code=303)
@@ -355,8 +355,8 @@ async def page_submit(request: Request, form_id: int) -> Template:
                                                conference_ids=conference_ids)
     except (ValidationError, Conflict) as refused:
         shown = {key: value for key, value in answers.items()}
-        return _form_page(form, errors=refused.fields, values=shown, edit_key=edit_key, status_code=refused.status,
-                          message=refused.message)
+        message, errors = refused.translated(_, pgettext)
+        return _form_page(form, errors=errors, values=shown, edit_key=edit_key, status_code=refused.status, message=message)
     return Template("evaluation/thanks.html", context={"form": form, "saved": saved, "title": _("Cảm ơn đồng chí")})
 
 
@@ -371,7 +371,8 @@ async def page_edit_with_key(request: Request, form_id: int) -> Template:
         form = await services.answers_for_edit_key(form_id=form_id, edit_key=key, conference_ids=conference_ids, person_id=person_id)
     except ValidationError as refused:
         form = await services.form_for_person(person_id, form_id=form_id, conference_ids=conference_ids)
-        return _form_page(form, errors=refused.fields, status_code=422, message=refused.message)
+        message, errors = refused.translated(_, pgettext)
+        return _form_page(form, errors=errors, status_code=422, message=message)
     return _form_page(form, edit_key=key)
 
 

@@ -24,7 +24,7 @@ from core import clock
 from core.access import Actor, conference_scope, require
 from core.config import get_settings
 from core.db import bulk_insert, transaction
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, Label, NotFound, ValidationError
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import AgendaSession, Attendance, Conference, Invitation, Person, SessionSpeaker, Speaker, Unit
@@ -89,7 +89,7 @@ def _template_out(row: dict, version: dict | None = None) -> dict:
 
 async def _unit_with_access(actor: Actor, unit_id: int, permission: str) -> dict:
     unit = await get_unit(unit_id)
-    require(actor, permission, unit["path"], what="đơn vị")
+    require(actor, permission, unit["path"], what=Label("đơn vị"))
     return unit
 
 
@@ -540,8 +540,8 @@ async def _submit_anonymous(form: dict, person_id: int, checked: q.CleanAnswers,
             id=str(uuid.uuid4()), form_id=form["id"], person_id=person_id, day=day)).on_conflict(action="DO NOTHING").returning(
             EvaluationParticipation.id)
         if not took_part:
-            raise Conflict("Đồng chí đã gửi phiếu ẩn danh này rồi; mỗi người chỉ gửi một phiếu."
-                           + (" Muốn sửa, hãy dùng mã sửa phiếu đã nhận." if form["editable"] else ""))
+            raise (Conflict("Đồng chí đã gửi phiếu ẩn danh này rồi; mỗi người chỉ gửi một phiếu. Muốn sửa, hãy dùng mã sửa phiếu đã nhận.")
+                   if form["editable"] else Conflict("Đồng chí đã gửi phiếu ẩn danh này rồi; mỗi người chỉ gửi một phiếu."))
         await EvaluationResponse.insert(EvaluationResponse(id=response_id, form_id=form["id"], person_id=None, group_unit_id=group_unit_id,
                                                            day=day, updated_day=day, edit_key_hash=_hash_key(key) if key else None))
         await _write_answers(form, response_id, checked, group_unit_id, day)
@@ -704,7 +704,7 @@ async def update_text(actor: Actor, *, conference_id: int, text_id: str, tags: l
     changes: dict = {}
     if tags is not None:
         if not isinstance(tags, list) or len(tags) > MAX_TAGS:
-            raise ValidationError(f"Tối đa {MAX_TAGS} nhãn.", field="tags")
+            raise ValidationError("Tối đa {max_tags} nhãn.", field="tags", max_tags=MAX_TAGS)
         cleaned = []
         for tag in tags:
             tag = clean(str(tag))[:TAG_MAX]
@@ -713,11 +713,11 @@ async def update_text(actor: Actor, *, conference_id: int, text_id: str, tags: l
         changes[EvaluationText.tags] = json.dumps(cleaned, ensure_ascii=False)
     if status is not None:
         if status not in TEXT_STATUSES:
-            raise ValidationError(f"Trạng thái phải là một trong: {', '.join(TEXT_STATUSES)}.", field="status")
+            raise ValidationError("Trạng thái phải là một trong: {choices}.", field="status", choices=TEXT_STATUSES)
         changes[EvaluationText.status] = status
     if reply is not None:
         if len(reply) > q.LONG_TEXT_MAX:
-            raise ValidationError(f"Trả lời tối đa {q.LONG_TEXT_MAX} ký tự.", field="reply")
+            raise ValidationError("Trả lời tối đa {limit} ký tự.", field="reply", limit=q.LONG_TEXT_MAX)
         changes[EvaluationText.reply] = reply.strip()
     if changes:
         async with transaction():
@@ -748,7 +748,7 @@ async def recommendations(actor: Actor, *, unit_id: int, topic: str | None = Non
     unit = await _unit_with_access(actor, unit_id, "read")
     forms = await _subtree_form_ids(unit["path"])
     if status is not None and status not in TEXT_STATUSES:
-        raise ValidationError(f"Trạng thái phải là một trong: {', '.join(TEXT_STATUSES)}.", field="status")
+        raise ValidationError("Trạng thái phải là một trong: {choices}.", field="status", choices=TEXT_STATUSES)
     if not forms:
         return {"by_topic": [], "items": [], "statuses": TEXT_STATUSES}
     ids = ", ".join(str(i) for i in forms)

@@ -2,5 +2,7 @@
 personal and public subscription feeds, one-off downloads, and the attendee's "add to
 calendar" panel. See README.md in this folder for what each calendar client needs."""
 
-LABEL = "Lịch (iCalendar)"
+from core.errors import Label
+
+LABEL = Label("Lịch (iCalendar)")
 REQUIRES: tuple[str, ...] = ()

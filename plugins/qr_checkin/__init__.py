@@ -3,5 +3,7 @@ phones (camera, keyboard wedge, typed short codes) authenticated by scanner devi
 scan API with an idempotent batch endpoint for offline queues. Attendance is recorded only
 through the core roll-call service. See README.md in this folder."""
 
-LABEL = "Điểm danh bằng mã QR"
+from core.errors import Label
+
+LABEL = Label("Điểm danh bằng mã QR")
 REQUIRES: tuple[str, ...] = ()

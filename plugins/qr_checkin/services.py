@@ -398,7 +398,7 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
     nonce_key = None
     if nonce:
         if len(nonce) > NONCE_MAX:
-            raise ValidationError(f"Mã chống trùng (nonce) dài tối đa {NONCE_MAX} ký tự.", field="nonce")
+            raise ValidationError("Mã chống trùng (nonce) dài tối đa {nonce_max} ký tự.", field="nonce", nonce_max=NONCE_MAX)
         nonce_key = f"{device.token_id}:{nonce}"
         replay = await QrScan.select(QrScan.answer).where(QrScan.nonce_key == nonce_key).first()
         if replay is not None:
@@ -458,7 +458,7 @@ async def scan_batch(device: Device, *, conference_id: int, scans: list[dict]) -
     """An offline queue, oldest first; each item answered as :func:`scan` would (a bad item gets
     ``{"error": ...}`` and does not stop the others)."""
     if len(scans) > BATCH_LIMIT:
-        raise ValidationError(f"Mỗi lần gửi tối đa {BATCH_LIMIT} lượt quét.", field="scans")
+        raise ValidationError("Mỗi lần gửi tối đa {batch_limit} lượt quét.", field="scans", batch_limit=BATCH_LIMIT)
     answers = []
     for item in sorted(scans, key=lambda s: (s.get("device_time") is None, s.get("device_time") or clock.now())):
         try:

@@ -1,5 +1,7 @@
 """SMS channel: HTTP gateways (templated requests, presets for common REST APIs) and delivery
 receipts; segment and cost figures for the campaign preview."""
 
-LABEL = "Tin nhắn SMS"
+from core.errors import Label
+
+LABEL = Label("Tin nhắn SMS")
 REQUIRES: tuple[str, ...] = ()

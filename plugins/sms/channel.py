@@ -17,6 +17,7 @@ import base64
 import time
 
 from core.config import get_settings
+from core.errors import Label
 from plugins.sms import encoding
 from plugins.sms.http_gateway import GatewayConfig, HttpGateway
 from plugins.sms.presets import apply_preset
@@ -119,7 +120,7 @@ class SmsChannel:
 
     values: dict
     name: str = "sms"
-    label: str = "Tin nhắn SMS"
+    label: str = Label("Tin nhắn SMS")
     capabilities: frozenset[str] = frozenset({"one_time_codes", "delivery_receipts"})
     plugin: str | None = PLUGIN
 

@@ -51,7 +51,7 @@ def parse_receipt(values: dict, fields: dict) -> Receipt:
     id_field = values.get("receipt_id_field") or "id"
     provider_id = str(fields.get(id_field) or "").strip()
     if not provider_id:
-        raise ValidationError(f"Báo cáo gửi thiếu mã tin nhắn ({id_field}).", field=id_field)
+        raise ValidationError("Báo cáo gửi thiếu mã tin nhắn ({id_field}).", field=id_field, id_field=id_field)
     delivered: bool | None = None
     reason = ""
     if _matches(fields, values.get("receipt_delivered_when") or []):

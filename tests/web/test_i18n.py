@@ -8,9 +8,13 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import PROJECT_ROOT
 
+# the Makefile's `i18n` keywords: a domain error's message (core/errors.py), a Phrase, a Label (one
+# spec with a context when it has two arguments), and Litestar's refusals raised with our own text
+ERROR_CLASSES = ("DomainError", "ValidationError", "NotFound", "Forbidden", "Conflict", "TooLarge", "NeedsConfirmation",
+                 "ImportFailed", "Phrase", "NotFoundException", "NotAuthorizedException")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
-            "N_": None}
-METHODS = [("web/**.py", "python"), ("plugins/**.py", "python"), ("web/templates/**.html", "jinja2"),
+            "N_": None, **dict.fromkeys(ERROR_CLASSES), "Label": {1: (1,), 2: (1, (2, "c"))}}
+METHODS = [("core/**.py", "python"), ("web/**.py", "python"), ("plugins/**.py", "python"), ("web/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]
 
 
@@ -73,3 +77,39 @@ def test_dates_in_the_conference_time_zone():
     assert local_datetime(moment, "Europe/Berlin") == "29/03/2026 03:30"  # daylight saving began at 01:00 UTC
     assert local_date(moment.isoformat(), "Asia/Ho_Chi_Minh") == "29/03/2026"
     assert local_datetime(None) == ""
+
+
+def _calls(*names: str):
+    """(file, call) for every call of one of ``names`` in core/, web/ and plugins/."""
+    import ast
+
+    for folder in ("core", "web", "plugins"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+                    if name in names:
+                        yield path.relative_to(PROJECT_ROOT), node
+
+
+def test_an_error_message_is_a_template_not_a_formatted_string():
+    """An f-string or a concatenation cannot be looked up in a catalog: the message is a template
+    with named parameters (``ValidationError("… {limit} MB.", limit=...)``, core/errors.py)."""
+    import ast
+
+    formatted = [f"{path}:{call.lineno}" for path, call in _calls(*ERROR_CLASSES[:-2])
+                 if call.args and isinstance(call.args[0], (ast.JoinedStr, ast.BinOp))
+                 or any(isinstance(value, ast.JoinedStr) for keyword in call.keywords if keyword.arg == "fields"
+                        and isinstance(keyword.value, ast.Dict) for value in keyword.value.values)]
+    assert not formatted, "\n".join(formatted)
+
+
+def test_what_a_refusal_names_is_a_label():
+    """``require(..., what=...)`` puts ``what`` into "Không tìm thấy {what}.": a word of the
+    interface, so it is a Label that the catalog translates, never a bare string."""
+    import ast
+
+    bare = [f"{path}:{call.lineno}" for path, call in _calls("require", "require_any")
+            for keyword in call.keywords if keyword.arg == "what" and isinstance(keyword.value, ast.Constant)]
+    assert not bare, "\n".join(bare)

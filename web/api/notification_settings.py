@@ -35,7 +35,7 @@ def _channel_list(value: Any, field: str, known: list[str]) -> list[str]:
         raise ValidationError("Cần một danh sách tên kênh, ví dụ [\"sms\", \"email\"].", field=field)
     unknown = sorted(set(value) - set(known))
     if unknown:
-        raise ValidationError(f"Kênh không có: {', '.join(unknown)}. Các kênh hiện có: {', '.join(known)}.", field=field)
+        raise ValidationError("Kênh không có: {unknown}. Các kênh hiện có: {known}.", field=field, unknown=unknown, known=known)
     if len(set(value)) != len(value):
         raise ValidationError("Mỗi kênh chỉ ghi một lần.", field=field)
     return value
@@ -54,10 +54,11 @@ def check_setting(name: str, value: Any, known: list[str]) -> Any:
         return value
     if name == "reminder_offsets_hours":
         if not isinstance(value, list) or not all(_whole_number(h) and 1 <= h <= MAX_REMINDER_HOURS for h in value):
-            raise ValidationError(f"Mốc nhắc lịch là số giờ trước giờ bắt đầu, mỗi mốc từ 1 đến {MAX_REMINDER_HOURS} "
-                                  "(30 ngày), ví dụ [24, 2].", field=name)
+            raise ValidationError("Mốc nhắc lịch là số giờ trước giờ bắt đầu, mỗi mốc từ 1 đến {max_reminder_hours} "
+                                  "(30 ngày), ví dụ [24, 2].", field=name, max_reminder_hours=MAX_REMINDER_HOURS)
         if len(value) > MAX_REMINDERS or len(set(value)) != len(value):
-            raise ValidationError(f"Tối đa {MAX_REMINDERS} mốc nhắc lịch, không trùng nhau.", field=name)
+            raise ValidationError("Tối đa {max_reminders} mốc nhắc lịch, không trùng nhau.", field=name,
+                                  max_reminders=MAX_REMINDERS)
         return sorted(value, reverse=True)
     if name == "channel_order":
         return _channel_list(value, name, known)
@@ -66,13 +67,14 @@ def check_setting(name: str, value: Any, known: list[str]) -> Any:
     if name.startswith("quota."):
         channel = name.removeprefix("quota.")
         if channel not in known:
-            raise ValidationError(f"Kênh không có: {channel}. Các kênh hiện có: {', '.join(known)}.", field=name)
+            raise ValidationError("Kênh không có: {channel}. Các kênh hiện có: {known}.", field=name, channel=channel,
+                                  known=known)
         if value is not None and not (_whole_number(value) and 0 <= value <= MAX_QUOTA):
-            raise ValidationError(f"Hạn mức tháng là số tin từ 0 đến {MAX_QUOTA:,}".replace(",", ".")
-                                  + ", hoặc null để không giới hạn.", field=name)
+            raise ValidationError("Hạn mức tháng là số tin từ 0 đến {max_quota}, hoặc null để không giới hạn.", field=name,
+                                  max_quota=f"{MAX_QUOTA:,}".replace(",", "."))
         return value
-    raise ValidationError(f"Thiết lập không có: notifications.{name}. Dùng được: "
-                          f"{', '.join(f'notifications.{key}' for key in (*KEYS, 'quota.<kênh>'))}.", field="key")
+    raise ValidationError("Thiết lập không có: notifications.{name}. Dùng được: {known}.", field="key", name=name,
+                          known=[f'notifications.{key}' for key in (*KEYS, 'quota.<kênh>')])
 
 
 class NotificationSettingsChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

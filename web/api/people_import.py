@@ -17,6 +17,7 @@ from litestar.params import Body
 from core.access import Actor
 from core.services import people_import
 from web.api.docs import answers
+from web.i18n import error_messages, gettext
 
 # 100,000 people make a CSV of about 10 MB; a larger file is refused (413) before it is read
 IMPORT_MAX_BYTES = 32 * 1024 * 1024
@@ -87,8 +88,8 @@ class PeopleImportController(Controller):
             try:
                 report = await people_import.import_people(actor, unit_id=data.unit_id, path=path, dry_run=data.dry_run)
             except people_import.ImportFailed as failed:
-                refused = ImportRefused(error=failed.message, fields={}, file=name, errors=[
-                    RowProblem(row=problem.row, column=problem.column, message=problem.problem) for problem in failed.errors])
+                refused = ImportRefused(error=error_messages(failed)[0], fields={}, file=name, errors=[
+                    RowProblem(row=problem.row, column=problem.column, message=gettext(problem.problem)) for problem in failed.errors])
                 return Response(refused, status_code=422)
         return Response(ImportReport(file=report["file"], dry_run=report["dry_run"], rows=report["rows"], created=report["created"],
                                      by_category=report["by_category"]), status_code=200)

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, get
 
 from core.access import Actor
-from core.errors import ValidationError
+from core.errors import Label, ValidationError
 from core.services import reports, units
 from web.api.docs import answers, convert
 
@@ -25,9 +25,9 @@ def period_bounds(period: str, year: int, number: int | None, timezone: str) -> 
     tz = zoneinfo.ZoneInfo(timezone)
     if period == "year":
         return reports.year(year, tz)
-    limit, label = (12, "Tháng") if period == "month" else (4, "Quý")
+    limit, label = (12, Label("Tháng")) if period == "month" else (4, Label("Quý"))
     if number is None or not 1 <= number <= limit:
-        raise ValidationError(f"{label} phải từ 1 đến {limit} (tham số number).", field="number")
+        raise ValidationError("{label} phải từ 1 đến {limit} (tham số number).", field="number", label=label, limit=limit)
     return (reports.month if period == "month" else reports.quarter)(year, number, tz)
 
 

@@ -69,7 +69,7 @@ TOKEN_EXAMPLE = {"id": 14, "purpose": "api", "label": "Đồng bộ danh sách b
 def _missing(**values) -> None:
     for field, value in values.items():
         if value is None:
-            raise ValidationError(f"Khoá API cần {field}.", field=field)
+            raise ValidationError("Khoá API cần {name}.", field=field, name=field)
 
 
 class TokensController(Controller):

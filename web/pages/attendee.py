@@ -179,7 +179,8 @@ class AttendeePages(Controller):
                 substitute_person_id=_parse_substitute(values.get("substitute_person_id")),
                 substitute_name=values.get("substitute_name"))
         except ValidationError as refused:
-            errors = {field: _(message) for field, message in (refused.fields or {"answer": refused.message}).items()}
+            message, fields = i18n.error_messages(refused)
+            errors = fields or {"answer": message}
             return await self._rsvp_again(request, person, conference_id, errors=errors, values=values, next=target,
                                           status_code=422)
         flash = _("Đã ghi nhận câu trả lời của đồng chí.")

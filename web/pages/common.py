@@ -1,4 +1,5 @@
-"""What every staff page shares: the acting user's units and menu, form parsing, htmx detection."""
+"""What every staff page shares: the acting user's units and menu, form parsing, refusals shown
+beside the fields, htmx detection."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from typing import Any
 from litestar import Request
 
 from core.access import Actor
+from core.errors import DomainError
 from core.tables import Unit
+from web.i18n import error_messages
 
 
 def is_htmx(request: Request) -> bool:
     """An htmx request wants a fragment, not the whole page."""
     return request.headers.get("hx-request") == "true"
+
+
+def refusal(error: DomainError) -> dict[str, Any]:
+    """A form page's ``error`` and ``errors`` (per field) for a refused submission, in the request's
+    language: ``render(..., **refusal(refused))``."""
+    message, fields = error_messages(error)
+    return {"error": message, "errors": fields}
 
 
 async def form_fields(request: Request) -> dict[str, Any]:

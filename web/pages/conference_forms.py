@@ -17,7 +17,7 @@ from litestar.response import Template
 
 from core.access import Actor
 from core.errors import DomainError, ValidationError
-from web.i18n import gettext as _
+from web.i18n import error_messages, gettext as _
 from web.pages.common import staff_context
 from web.pages.conference_labels import LABELS
 
@@ -72,14 +72,14 @@ def as_list(fields: dict, name: str) -> list[str]:
 def integer(value: str | None, field: str, *, required: bool = True, low: int | None = -MAX_ID, high: int | None = MAX_ID) -> int | None:
     if value in (None, ""):
         if required:
-            raise ValidationError(_("Cần nhập một số."), field=field)
+            raise ValidationError("Cần nhập một số.", field=field)
         return None
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValidationError(_("Cần nhập một số nguyên."), field=field) from None
+        raise ValidationError("Cần nhập một số nguyên.", field=field) from None
     if (low is not None and number < low) or (high is not None and number > high):
-        raise ValidationError(_("Số nằm ngoài khoảng cho phép."), field=field)
+        raise ValidationError("Số nằm ngoài khoảng cho phép.", field=field)
     return number
 
 
@@ -91,7 +91,7 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(_("Múi giờ không hợp lệ (ví dụ: Asia/Ho_Chi_Minh)."), field="timezone") from None
+        raise ValidationError("Múi giờ không hợp lệ (ví dụ: Asia/Ho_Chi_Minh).", field="timezone") from None
 
 
 def parse_date(value: str, field: str) -> dt.date:
@@ -102,11 +102,11 @@ def parse_date(value: str, field: str) -> dt.date:
         except ValueError:
             continue
         if not 1900 <= day.year <= 2999:
-            raise ValidationError(_("Năm phải trong khoảng 1900–2999."), field=field)
+            raise ValidationError("Năm phải trong khoảng 1900–2999.", field=field)
         return day
     if not value.strip():
-        raise ValidationError(_("Cần chọn ngày."), field=field)
-    raise ValidationError(_("Ngày không hợp lệ (dạng dd/mm/yyyy)."), field=field)
+        raise ValidationError("Cần chọn ngày.", field=field)
+    raise ValidationError("Ngày không hợp lệ (dạng dd/mm/yyyy).", field=field)
 
 
 def parse_time(value: str, field: str) -> dt.time:
@@ -114,8 +114,8 @@ def parse_time(value: str, field: str) -> dt.time:
         return dt.datetime.strptime(value.strip(), "%H:%M").time()
     except ValueError:
         if not value.strip():
-            raise ValidationError(_("Cần nhập giờ."), field=field) from None
-        raise ValidationError(_("Giờ không hợp lệ (dạng HH:mm, 24 giờ)."), field=field) from None
+            raise ValidationError("Cần nhập giờ.", field=field) from None
+        raise ValidationError("Giờ không hợp lệ (dạng HH:mm, 24 giờ).", field=field) from None
 
 
 def local_moment(day: dt.date, time: dt.time, timezone: str) -> dt.datetime:
@@ -135,8 +135,9 @@ def field_errors(error: DomainError, mapping: dict[str, str] | None = None) -> d
     under "_form", shown at the top of the form)."""
     mapping = mapping or {}
     errors: dict[str, str] = {}
-    for field, message in error.fields.items():
-        errors.setdefault(mapping.get(field, field), _(message))
+    message, fields = error_messages(error)
+    for field, text in fields.items():
+        errors.setdefault(mapping.get(field, field), text)
     if not errors:
-        errors["_form"] = _(error.message)
+        errors["_form"] = message
     return errors

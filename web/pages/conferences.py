@@ -23,7 +23,7 @@ from core.access import Actor
 from core.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
 from core.services import audiences, conferences, invitations, materials, planning, series
 from core.services.units import get_unit
-from web.i18n import gettext as _
+from web.i18n import error_messages, gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
 from web.pages.conference_forms import (MAX_ID, Id, Offset, OptionalId, as_list, field_errors, flash, integer, integers, local_moment,
@@ -115,18 +115,18 @@ async def create_from_form(actor: Actor, fields: dict) -> tuple[int, str]:
             venues=[venue] if venue else [], audience_ids=audience_ids)
         return created["id"], _("Đã tạo hội nghị (bản nháp).")
     if repeat not in ("monthly_weekday", "monthly_day"):
-        raise ValidationError(_("Chọn cách lặp trong danh sách."), field="repeat")
+        raise ValidationError("Chọn cách lặp trong danh sách.", field="repeat")
     count = integer(text(fields, "repeat_count"), "repeat_count", required=False, low=1, high=MAX_OCCURRENCES)
     minutes = int((ends_at - starts_at).total_seconds() // 60)
     if minutes <= 0:
-        raise ValidationError(_("Giờ kết thúc phải sau giờ bắt đầu."), field="end_time")
+        raise ValidationError("Giờ kết thúc phải sau giờ bắt đầu.", field="end_time")
     local_start = starts_at.replace(tzinfo=None)
     created = await series.create_series(
         actor, **common, rrule=monthly_rule(repeat, local_start.date(), count), local_start=local_start, duration_minutes=minutes,
         template={"description": text(fields, "description"), "venues": [venue] if venue else [], "audience_ids": audience_ids})
     occurrences = [row for row in created["occurrences"] if not row["skipped"]]
     if not occurrences:
-        raise ValidationError(_("Quy tắc lặp không tạo ra kỳ nào trong thời gian tới."), field="repeat")
+        raise ValidationError("Quy tắc lặp không tạo ra kỳ nào trong thời gian tới.", field="repeat")
     message = _("Đã tạo chuỗi hội nghị hàng tháng: {count} kỳ đã lên lịch (bản nháp).").format(count=len(occurrences))
     return occurrences[0]["id"], message
 
@@ -195,7 +195,7 @@ async def audience_reach(request: Request, actor: Actor) -> Template:
     except DomainError as refused:
         if refused.status in (403, 404):  # an audience out of reach is not counted, nor named
             raise
-        reach, error = None, _(refused.message)
+        reach, error = None, error_messages(refused)[0]
     return Template("conferences/_reach.html", context={"reach": reach, "error": error})
 
 
@@ -274,7 +274,7 @@ async def _apply(request: Request, actor: Actor, conference_id: int, form: str, 
         await action(fields)
     except NeedsConfirmation as needed:
         return await editor_page(request, actor, conference_id, form=form, values=fields, status_code=409,
-                                 confirm={"message": _(needed.message), "preview": needed.preview})
+                                 confirm={"message": error_messages(needed)[0], "preview": needed.preview})
     except DomainError as error:
         if error.status == 404:
             raise
@@ -289,7 +289,7 @@ async def _part_of(actor: Actor, conference_id: int, part: str, part_id: int) ->
     """The venue or session in the path belongs to the conference in the path (else 404)."""
     current = await conferences.get_conference(actor, conference_id)
     if part_id not in {row["id"] for row in current[part]}:
-        raise NotFound("Không tìm thấy điểm cầu." if part == "venues" else "Không tìm thấy phiên.")
+        raise NotFound("Không tìm thấy điểm cầu.") if part == "venues" else NotFound("Không tìm thấy phiên.")
 
 
 def notify_chosen(fields: dict) -> bool:

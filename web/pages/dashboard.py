@@ -14,7 +14,7 @@ from core.access import Actor
 from core.errors import ValidationError
 from core.services import conferences, planning, reports
 from core.services.units import view_unit
-from web.i18n import gettext as _
+from web.i18n import error_messages, gettext as _
 from web.pages import PAGE
 from web.pages.common import home_units
 from web.pages.conference_forms import Id, Offset, OptionalId, render
@@ -79,7 +79,7 @@ async def calendar(request: Request, actor: Actor, unit: OptionalId = None, mont
             context["calendar"] = await planning.month_calendar(actor, unit_id=picked["id"], month=month)
         except ValidationError as error:
             context["calendar"] = await planning.month_calendar(actor, unit_id=picked["id"])
-            context["flash"], context["flash_kind"] = _(error.message), "error"
+            context["flash"], context["flash_kind"] = error_messages(error)[0], "error"
     return await render(request, actor, "conferences/calendar.html", **context)
 
 
@@ -101,7 +101,7 @@ async def conference_list(request: Request, actor: Actor, unit: OptionalId = Non
             try:
                 _first, start, end = planning.month_bounds(filters["month"], picked["timezone"])
             except ValidationError as refused:
-                error = _(refused.message)
+                error = error_messages(refused)[0]
                 filters["month"] = ""
         if not filters["month"]:
             if filters["when"] == "upcoming":

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from core.access import Actor
 from core.errors import DomainError
 from core.services import conferences, planning, rollcall
-from web.i18n import gettext as _
+from web.i18n import error_messages, gettext as _
 from web.pages import PAGE
 from web.pages.common import form_fields, is_htmx
 from web.pages.conference_labels import LABELS
@@ -77,7 +77,8 @@ async def _change(request: Request, actor: Actor, conference_id: int, action, do
     except DomainError as refused:
         if refused.status in (403, 404):  # not allowed is a refusal, not a message on the board
             raise
-        error = _(next(iter(refused.fields.values()), refused.message))
+        message, fields = error_messages(refused)
+        error = next(iter(fields.values()), message)
     if is_htmx(request):
         context = await board_context(actor, conference_id, venue, status, q)
         return Template("conferences/_board.html", context={**context, "notice": error or done, "notice_kind": "error" if error else "ok"},

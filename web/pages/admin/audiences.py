@@ -7,12 +7,13 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core.access import Actor, require
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, Label, ValidationError
 from core.services import audiences, people
 from core.tables import Person
+from web.i18n import error_messages
 from web.pages import PAGE
 from web.pages.admin.common import as_list, checked, fragment, int_list, optional_int, page, unit_choices, working_unit
-from web.pages.common import form_fields
+from web.pages.common import form_fields, refusal
 
 STAFF = {"access": "staff", **PAGE}
 PREVIEW_SIZE = 10
@@ -54,7 +55,7 @@ async def audiences_page(request: Request, actor: Actor, unit: int | None = None
 @get("/audiences/new", opt=STAFF, include_in_schema=False)
 async def new_audience_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await _builder(request, actor, audience=None, values={"unit_id": current["id"], "rules": {"active_only": True}})
 
 
@@ -66,7 +67,7 @@ async def create_audience(request: Request, actor: Actor) -> Template | Redirect
             raise ValidationError("Chọn đơn vị sở hữu đối tượng.", field="unit_id")
         created = await audiences.create_audience(actor, **values)
     except (ValidationError, Conflict) as refused:
-        return await _builder(request, actor, audience=None, values=values, error=refused.message, errors=refused.fields,
+        return await _builder(request, actor, audience=None, values=values, **refusal(refused),
                               status_code=refused.status)
     return Redirect(f"/audiences/{created['id']}?saved=1", status_code=303)
 
@@ -91,7 +92,7 @@ async def update_audience(request: Request, actor: Actor, audience_id: int) -> T
     except (ValidationError, Conflict) as refused:
         audience = await audiences.get_audience(actor, audience_id)
         return await _builder(request, actor, audience=audience, values={**values, "unit_id": audience["unit"]},
-                              error=refused.message, errors=refused.fields, status_code=refused.status)
+                              **refusal(refused), status_code=refused.status)
     return Redirect(f"/audiences/{audience_id}?saved=1", status_code=303)
 
 
@@ -102,7 +103,7 @@ async def delete_audience(request: Request, actor: Actor, audience_id: int) -> T
         await audiences.delete_audience(actor, audience_id)
     except Conflict as refused:
         return await _builder(request, actor, audience=audience, values={**audience, "unit_id": audience["unit"]},
-                              error=refused.message, status_code=409)
+                              error=error_messages(refused)[0], status_code=409)
     return Redirect(f"/audiences?unit={audience['unit']}", status_code=303)
 
 
@@ -117,7 +118,7 @@ async def preview(request: Request, actor: Actor) -> Template:
                                                include_ids=values["include_ids"], exclude_ids=values["exclude_ids"],
                                                limit=PREVIEW_SIZE)
     except ValidationError as refused:
-        return fragment("admin/audience_preview.html", status_code=422, error=refused.message, result=None)
+        return fragment("admin/audience_preview.html", status_code=422, error=error_messages(refused)[0], result=None)
     return fragment("admin/audience_preview.html", result=result, error="")
 
 

@@ -15,13 +15,14 @@ from litestar.response import Redirect, Template
 
 from core import clock, notifications
 from core.access import Actor, require
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, Label, ValidationError
 from core.services import audiences, conferences, units
 from web.api.notification_settings import check_setting, known_channels, settings_in_force
 from web.hook_parts import preview_parts, settings_panels
+from web.i18n import error_messages
 from web.pages import PAGE
 from web.pages.admin.common import checked, fragment, optional_int, page, unit_choices, working_unit
-from web.pages.common import form_fields
+from web.pages.common import form_fields, refusal
 
 STAFF = {"access": "staff", **PAGE}
 CAMPAIGN_KINDS = ("invitation", "nudge", "reminder", "change_notice", "absentee_follow_up", "free_message")
@@ -64,7 +65,7 @@ async def _template_preview(host, unit: dict, channel: str, subject: str, body: 
 @get("/notifications/templates/edit", opt=STAFF, include_in_schema=False)
 async def edit_template(request: Request, actor: Actor, unit: int, kind: str, channel: str) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     rows = await notifications.templates_in_force(actor, request.app.state.plugin_host, unit_id=current["id"])
     found = next((row for row in rows if row["kind"] == kind and row["channel"] == channel), None)
     if found is None:
@@ -80,7 +81,7 @@ async def template_preview(request: Request, actor: Actor, unit: int, channel: s
     try:
         preview = await _template_preview(request.app.state.plugin_host, current, channel, subject, body)
     except ValidationError as refused:
-        return fragment("admin/template_preview.html", status_code=422, error=refused.message, errors=refused.fields, preview=None)
+        return fragment("admin/template_preview.html", status_code=422, **refusal(refused), preview=None)
     return fragment("admin/template_preview.html", error="", errors={}, preview=preview)
 
 
@@ -93,7 +94,7 @@ async def save_template(request: Request, actor: Actor) -> Template | Redirect:
     try:
         await notifications.save_template(actor, host=request.app.state.plugin_host, unit_id=current["id"], **values)
     except ValidationError as refused:
-        return await _template_form(request, actor, current, error=refused.message, errors=refused.fields, status_code=422, **values)
+        return await _template_form(request, actor, current, **refusal(refused), status_code=422, **values)
     return Redirect(f"/notifications?unit={current['id']}&saved=1", status_code=303)
 
 
@@ -118,7 +119,7 @@ def _target(values: dict) -> dict:
 @get("/notifications/compose", opt=STAFF, include_in_schema=False)
 async def compose_page(request: Request, actor: Actor, unit: int | None = None, target: str = "") -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     conference_rows, audience_rows = await _targets(actor, current)
     host = request.app.state.plugin_host
     kinds = {kind: spec["label"] for kind, spec in notifications.kinds(host).items() if kind in CAMPAIGN_KINDS}
@@ -137,7 +138,7 @@ async def compose_preview(request: Request, actor: Actor) -> Template:
         target = _target(values)
         result = await notifications.campaign_preview(actor, host, text=values.get("text") or "", **target)
     except ValidationError as refused:
-        return fragment("admin/campaign_preview.html", status_code=422, error=refused.message, result=None, parts=[])
+        return fragment("admin/campaign_preview.html", status_code=422, error=error_messages(refused)[0], result=None, parts=[])
     unit = await units.get_unit(result["unit_id"])
     parts = await preview_parts(host, unit, channel=result["channel"], subject=result["subject"], body=result["body"],
                                 recipients=result["recipients"])
@@ -162,7 +163,7 @@ async def send_campaign(request: Request, actor: Actor) -> Template:
                                                                  text=fields.get("text", ""), subject=fields.get("subject", ""),
                                                                  urgent=checked(fields, "urgent"), campaign=campaign)
     except (ValidationError, Conflict) as refused:
-        error, errors = refused.message, refused.fields
+        error, errors = error_messages(refused)
     conference_rows, audience_rows = await _targets(actor, current)
     kinds = {kind: spec["label"] for kind, spec in notifications.kinds(host).items() if kind in CAMPAIGN_KINDS}
     return await page(request, actor, "admin/notifications_compose.html", status_code=422 if error else 200, unit=current,
@@ -214,7 +215,7 @@ async def save_settings(request: Request, actor: Actor) -> Template | Redirect:
     """Every value checked before any is stored (the same checks as the API)."""
     fields = await form_fields(request)
     current = await working_unit(actor, optional_int(fields.get("unit_id")))
-    require(actor, "admin", current["path"], what="đơn vị")  # refused before the values are checked, not after
+    require(actor, "admin", current["path"], what=Label("đơn vị"))  # refused before the values are checked, not after
     known = known_channels(request.app.state.plugin_host)
     try:
         quiet = [optional_int(fields.get("quiet_start")), optional_int(fields.get("quiet_end"))]
@@ -232,7 +233,7 @@ async def save_settings(request: Request, actor: Actor) -> Template | Redirect:
         for key, value in checked_values.items():
             await notifications.set_unit_setting(actor, current["id"], key, value)
     except ValidationError as refused:
-        return await _settings_page(request, actor, current, error=refused.message, errors=refused.fields, status_code=422)
+        return await _settings_page(request, actor, current, **refusal(refused), status_code=422)
     return Redirect(f"/notifications/settings?unit={current['id']}&saved=1", status_code=303)
 
 

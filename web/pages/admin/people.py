@@ -10,12 +10,13 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from core.access import Actor, require
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Forbidden, Label, NotFound, ValidationError
 from core.services import people, people_import, units
 from web.api.people_import import IMPORT_MAX_BYTES, _safe_name
+from web.i18n import error_messages
 from web.pages import PAGE
 from web.pages.admin.common import as_list, checked, fragment, optional_int, page, unit_choices, working_unit
-from web.pages.common import form_fields, is_htmx
+from web.pages.common import form_fields, is_htmx, refusal
 
 STAFF = {"access": "staff", **PAGE}
 PAGE_SIZE = 50
@@ -61,7 +62,7 @@ async def _form_page(request: Request, actor: Actor, *, person: dict | None, val
 @get("/people/new", opt=STAFF, include_in_schema=False)
 async def new_person_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await _form_page(request, actor, person=None, values={"unit_id": current["id"], "categories": []})
 
 
@@ -74,7 +75,7 @@ async def create_person(request: Request, actor: Actor) -> Template | Redirect:
             raise ValidationError("Chọn đơn vị.", field="unit_id")
         created = await people.create_person(actor, allow_shared_phone=checked(fields, "allow_shared_phone"), **values)
     except (ValidationError, Conflict) as refused:
-        return await _form_page(request, actor, person=None, values=values, error=refused.message, errors=refused.fields,
+        return await _form_page(request, actor, person=None, values=values, **refusal(refused),
                                 status_code=refused.status)
     return Redirect(f"/people/{created['id']}?saved=1", status_code=303)
 
@@ -99,8 +100,8 @@ async def update_person(request: Request, actor: Actor, person_id: int) -> Templ
         await people.update_person(actor, person_id, allow_shared_phone=checked(fields, "allow_shared_phone"), **changes)
     except (ValidationError, Conflict) as refused:
         person = await people.get_person(actor, person_id)
-        return await _form_page(request, actor, person=person, values={**person, **values}, error=refused.message,
-                                errors=refused.fields, status_code=refused.status)
+        return await _form_page(request, actor, person=person, values={**person, **values}, **refusal(refused),
+                                status_code=refused.status)
     return Redirect(f"/people/{person_id}?saved=1", status_code=303)
 
 
@@ -111,8 +112,8 @@ async def set_active(request: Request, actor: Actor, person_id: int) -> Template
         await people.set_active(actor, person_id, checked(fields, "active"), allow_shared_phone=checked(fields, "allow_shared_phone"))
     except Conflict as refused:
         person = await people.get_person(actor, person_id)
-        return await _form_page(request, actor, person=person, values={**person, "unit_id": person["unit"]}, error=refused.message,
-                                status_code=409)
+        return await _form_page(request, actor, person=person, values={**person, "unit_id": person["unit"]},
+                                error=error_messages(refused)[0], status_code=409)
     return Redirect(f"/people/{person_id}?saved=1", status_code=303)
 
 
@@ -130,7 +131,7 @@ async def personal_link(request: Request, actor: Actor, person_id: int) -> Templ
 @get("/people/import", opt=STAFF, include_in_schema=False)
 async def import_page(request: Request, actor: Actor, unit: int | None = None) -> Template:
     current = await working_unit(actor, unit)
-    require(actor, "manage", current["path"], what="đơn vị")  # a form only those who may submit it see
+    require(actor, "manage", current["path"], what=Label("đơn vị"))  # a form only those who may submit it see
     return await page(request, actor, "admin/people_import.html", unit=current, choices=await unit_choices(actor),
                       headers=people_import.HEADERS)
 
@@ -158,7 +159,7 @@ async def import_upload(request: Request, actor: Actor) -> Template:
             if isinstance(refused, (NotFound, Forbidden)):
                 raise
             return fragment("admin/import_report.html", status_code=422, refused=True, dry_run=dry_run, file=name,
-                            message=refused.message, errors=[])
+                            message=error_messages(refused)[0], errors=[])
     return fragment("admin/import_report.html", refused=False, report=report, dry_run=dry_run, file=name, errors=[],
                     categories=people.CATEGORIES, unit_id=unit_id)
 

@@ -14,7 +14,7 @@ from core.errors import Conflict, ValidationError
 from core.plugins import plugin_settings_form, set_plugin_setting
 from web.pages import PAGE
 from web.pages.admin.common import page, unit_choices, working_unit
-from web.pages.common import form_fields
+from web.pages.common import form_fields, refusal
 
 STAFF = {"access": "staff", **PAGE}
 
@@ -44,7 +44,7 @@ async def switch(request: Request, actor: Actor, plugin: str, unit: int) -> Temp
     try:
         await request.app.state.plugin_host.set_state(actor, current["id"], plugin, fields.get("state", ""))
     except (ValidationError, Conflict) as refused:
-        return await _plugins_page(request, actor, current, error=refused.message, errors=refused.fields, failed_plugin=plugin,
+        return await _plugins_page(request, actor, current, **refusal(refused), failed_plugin=plugin,
                                    status_code=refused.status)
     return Redirect(f"/plugins?unit={current['id']}&saved=1", status_code=303)
 
@@ -80,7 +80,7 @@ async def save_settings(request: Request, actor: Actor, plugin: str, unit: int) 
             await set_plugin_setting(host, actor, unit_id=current["id"], plugin=plugin, key=field["key"],
                                      value=parse_value(field["type"], fields.get(field["key"])))
     except ValidationError as refused:
-        return await _plugins_page(request, actor, current, error=refused.message, errors=refused.fields, failed_plugin=plugin,
+        return await _plugins_page(request, actor, current, **refusal(refused), failed_plugin=plugin,
                                    status_code=422)
     return Redirect(f"/plugins?unit={current['id']}&saved=1", status_code=303)
 

@@ -10,7 +10,7 @@ from core.errors import Conflict, ValidationError
 from core.services import units
 from web.pages import PAGE
 from web.pages.admin.common import optional_int, page, unit_choices
-from web.pages.common import form_fields
+from web.pages.common import form_fields, refusal
 
 STAFF = {"access": "staff", **PAGE}
 
@@ -40,7 +40,7 @@ async def create_unit(request: Request, actor: Actor) -> Template | Redirect:
             raise ValidationError("Chọn đơn vị cấp trên.", field="parent_id")
         await units.create_unit(actor, **values)
     except (ValidationError, Conflict) as refused:
-        return await _tree_page(request, actor, values=values, error=refused.message, errors=refused.fields, form="create",
+        return await _tree_page(request, actor, values=values, **refusal(refused), form="create",
                                 status_code=refused.status)
     return Redirect("/units?saved=1", status_code=303)
 
@@ -54,8 +54,8 @@ async def move_unit(request: Request, actor: Actor) -> Template | Redirect:
             raise ValidationError("Chọn đơn vị cần chuyển và đơn vị cấp trên mới.", field="unit_id")
         await units.move_unit(actor, unit_id, new_parent_id=parent_id)
     except (ValidationError, Conflict) as refused:
-        return await _tree_page(request, actor, values={"unit_id": unit_id, "new_parent_id": parent_id}, error=refused.message,
-                                errors=refused.fields, form="move", status_code=refused.status)
+        return await _tree_page(request, actor, values={"unit_id": unit_id, "new_parent_id": parent_id}, **refusal(refused),
+                                form="move", status_code=refused.status)
     return Redirect("/units?saved=1", status_code=303)
 
 

@@ -11,7 +11,7 @@ from core.errors import Conflict, Forbidden, ValidationError
 from core.services import tokens, users
 from web.pages import PAGE
 from web.pages.admin.common import optional_int, page, unit_choices, working_unit
-from web.pages.common import form_fields
+from web.pages.common import form_fields, refusal
 
 STAFF = {"access": "staff", **PAGE}
 
@@ -50,7 +50,7 @@ async def grant(request: Request, actor: Actor) -> Template | Redirect:
         else:
             await users.grant_role_by_username(actor, username=values["username"], unit_id=unit_id, role=values["role"])
     except (ValidationError, Conflict, Forbidden) as refused:
-        return await _users_page(request, actor, current, values=values, error=refused.message, errors=refused.fields,
+        return await _users_page(request, actor, current, values=values, **refusal(refused),
                                  form="new" if fields.get("new_user") else "grant", status_code=refused.status)
     return Redirect(f"/users?unit={current['id']}&saved=1", status_code=303)
 
@@ -108,7 +108,7 @@ async def issue_token(request: Request, actor: Actor) -> Template:
         row, secret = await tokens.issue_api_token(actor, unit_id=int(unit_id), role=role, label=fields.get("label", ""),
                                                    ttl_days=optional_int(fields.get("ttl_days")))
     except (ValidationError, Forbidden) as refused:
-        return await _tokens_page(request, actor, error=refused.message, errors=refused.fields, status_code=refused.status)
+        return await _tokens_page(request, actor, **refusal(refused), status_code=refused.status)
     return await _tokens_page(request, actor, issued=row, secret=secret)
 
 
