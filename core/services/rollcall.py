@@ -200,7 +200,7 @@ async def record_scan(
     """:func:`record_attendance` for a scanned arrival, in one statement on PostgreSQL (see the
     comment above). Same answer: {"record", "created"}; an earlier record is kept."""
     if method not in SCAN_METHODS:
-        raise ValidationError(f"Hình thức điểm danh không hợp lệ: {method!r}.", field="method")
+        raise ValidationError("Hình thức điểm danh không hợp lệ: {method!r}.", field="method", method=method)
     at = (at or clock.now()).astimezone(dt.timezone.utc)
     unit = await _conference_unit(conference_id)
     general = {"conference_id": conference_id, "person_id": person_id, "method": method, "venue_id": venue_id, "at": at}
