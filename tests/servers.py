@@ -29,9 +29,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], *, cwd: str, workers: int = 1, python: str = sys.executable):
-    """Yields the base URL of a server started with ``env`` layered over this process's env."""
-    port = free_port()
+def running_server(env: dict[str, str], *, cwd: str, workers: int = 1, python: str = sys.executable, port: int | None = None):
+    """Yields the base URL of a server started with ``env`` layered over this process's env (on
+    ``port``, to restart a server at the same origin; else on a free one)."""
+    port = port or free_port()
     with tempfile.TemporaryFile("w+", encoding="utf-8", prefix="hoinghi-serve-") as output:
         process = subprocess.Popen(
             [python, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],

@@ -4,7 +4,6 @@ test's own database by a real ``hoinghi serve``."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 
@@ -114,9 +113,7 @@ class Prepared:
 
     def serve(self, *, now: dt.datetime | None = NOW, extra_env: dict | None = None, workers: int = 1, port: int | None = None):
         env = {**self.env, **({"HOINGHI_NOW": now.isoformat()} if now else {}), **(extra_env or {})}
-        if port is not None:
-            return server_on_port(env, port)
-        return running_server(env, cwd=str(PROJECT_ROOT), workers=workers)
+        return running_server(env, cwd=str(PROJECT_ROOT), workers=workers, port=port)
 
 
 @pytest.fixture
@@ -186,23 +183,3 @@ async def _build_world(*, start: dt.datetime | None = None) -> World:
     outsider = (await make_people(tree["commune_b1"], 1, categories=("guest",), prefix="Khách"))[0]
     await invitations.invite_person(SYSTEM, other["id"], outsider["id"])
     return World(tree, conference, other, hall, branch, people, hall_people, branch_people, outsider)
-
-
-@contextlib.contextmanager
-def server_on_port(env: dict, port: int):
-    """A ``hoinghi serve`` on a given port (the offline test restarts the server at the same origin)."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.servers import _stop, _wait_until_up
-
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                               env={**os.environ, **env}, cwd=str(PROJECT_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(process, base_url)
-        yield base_url
-    finally:
-        _stop(process)
