@@ -79,5 +79,8 @@ async def _close_smpp_sessions():
 
 
 def smpp(smsc, **extra) -> dict:
+    # a generous response timeout: on a loaded machine a submit_sm_resp through the SMSC's thread
+    # may take seconds, and a timeout would count as a lost session (a second bind, a resubmit)
     return {"backend": "smpp", "smpp_host": "127.0.0.1", "smpp_port": smsc.port, "smpp_system_id": "hoinghi",
-            "smpp_password": "pw771sec", "sender_id": "TINH-UY", "rate_per_second": 1000, "smpp_window": 4, **extra}
+            "smpp_password": "pw771sec", "sender_id": "TINH-UY", "rate_per_second": 1000, "smpp_window": 4,
+            "timeout_seconds": 60, **extra}

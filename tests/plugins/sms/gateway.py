@@ -30,6 +30,7 @@ class Gateway:
         self.hang_seconds = 2.0
         self.record_bodies = True
         self.keep_requests = True  # False (benchmarks): only count, so memory stays flat
+        self.clock = time.monotonic  # each request's arrival ("at"); a test may set virtual time
         self.count = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -94,7 +95,7 @@ def _handler(gateway: Gateway):
             path = urlsplit(self.path).path
             outcome = gateway.next_outcome()
             record = {"method": self.command, "path": path, "query": dict(parse_qsl(urlsplit(self.path).query)),
-                      "headers": dict(self.headers.items()), "outcome": outcome}
+                      "headers": dict(self.headers.items()), "outcome": outcome, "at": gateway.clock()}
             if gateway.record_bodies:
                 record["raw"] = raw
                 if "json" in (self.headers.get("Content-Type") or ""):

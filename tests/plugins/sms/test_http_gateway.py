@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from core.services import conferences, people
 from tests.core.flows import local, make_conference
 from tests.factories import SYSTEM, make_tree
 from tests.plugins.sms.conftest import esms, twilio
+from tests.virtual_time import VirtualTime
 
 
 async def _invite(tree, count=2, unit="commune_a1", phone_prefix="09120000"):
@@ -211,14 +211,25 @@ async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms
 
 
 async def test_the_rate_limit_paces_requests(db, gateway, configure_sms):
+    """On virtual time (it moves only while the gateway's pacer sleeps), so what reaches the
+    gateway is held to the configured rate exactly, however loaded the machine is."""
+    from plugins.sms.channel import gateway_for, settings_values
+
     tree = await make_tree()
     host = configure_sms(esms(gateway, rate_per_second=100))
     conference, group = await _invite(tree, count=30)
-    started = time.monotonic()
+    pacer = gateway_for(settings_values()).pacer
+    assert pacer.interval == 1 / 100
+    virtual = VirtualTime()
+    pacer.monotonic, pacer.sleep = virtual.monotonic, virtual.sleep
+    gateway.clock = virtual.monotonic
+    first = virtual.monotonic()
     await _queue_and_send(host, conference)
-    elapsed = time.monotonic() - started
-    assert len(gateway.requests) == 30
-    assert elapsed >= 29 / 100 - 0.05  # 29 intervals of 10 ms, less the catch-up allowance
+    arrivals = [request["at"] for request in gateway.requests]
+    assert len(arrivals) == 30 and arrivals[0] == first  # the first at once: nothing to wait for
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    assert all(gap == pytest.approx(1 / 100) for gap in gaps)  # never two closer than 10 ms, none slower
+    assert arrivals[-1] - first == pytest.approx(29 / 100)
 
 
 async def test_the_channel_is_offered_only_where_the_plugin_is_on(db, gateway, configure_sms):
