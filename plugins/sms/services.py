@@ -158,8 +158,7 @@ async def submit_message_smpp(backend, *, message_id: int, to: str, text: str, s
     missing = [SmsSegment(message_id=message_id, part=part.number, parts=part.total, created_at=clock.now())
                for part in parts if part.number not in rows]
     if missing:
-        await SmsSegment.insert(*missing)
-        rows = {row["part"]: row for row in await SmsSegment.select().where(SmsSegment.message_id == message_id)}
+        rows.update({row["part"]: row for row in await SmsSegment.insert(*missing).returning(*SmsSegment.all_columns())})
     first_id = rows[1]["provider_id"] if 1 in rows else None
     for part in parts:
         row = rows[part.number]

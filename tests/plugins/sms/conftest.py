@@ -63,11 +63,15 @@ def twilio(gateway, **extra) -> dict:
 
 
 @pytest.fixture
-def smsc():
+async def smsc():
+    from plugins.sms.channel import close_backends
     from tests.plugins.sms.smsc import running_smsc
 
     with running_smsc() as running:
         yield running
+        # before the database closes (this fixture comes after ``db``): a session's reader still
+        # recording a receipt would open a connection on a closed engine and keep it for good
+        await close_backends()
 
 
 @pytest.fixture(autouse=True)
