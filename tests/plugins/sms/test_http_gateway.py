@@ -232,6 +232,22 @@ async def test_the_rate_limit_paces_requests(db, gateway, configure_sms):
     assert arrivals[-1] - first == pytest.approx(29 / 100)
 
 
+async def test_a_campaign_larger_than_a_round_goes_on_in_further_rounds_of_the_job(db, gateway, configure_sms, monkeypatch):
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, concurrency=2))
+    conference, group = await _invite(tree, count=5)
+    monkeypatch.setattr(notifications, "SEND_PER_JOB", 2)  # rounds of two instead of 2,000
+    monkeypatch.setattr(notifications, "SEND_CHUNK", 1)  # chunks of one: each read while the previous sends
+    await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"])
+    handlers = jobs.all_job_handlers(host)
+    rounds = [await jobs.run_due_jobs(handlers) for _ in range(3)]
+    assert [(r["done"], r["rescheduled"]) for r in rounds] == [(0, 1), (0, 1), (1, 0)]  # 2 + 2 + 1
+    phones = sorted(request["json"]["Phone"] for request in gateway.requests)
+    assert phones == [f"09120000{i:02d}" for i in range(5)]  # each once
+    assert {m["status"] for m in await _messages()} == {"sent"}
+    assert (await jobs.run_due_jobs(handlers))["done"] == 0  # nothing left to run
+
+
 async def test_the_channel_is_offered_only_where_the_plugin_is_on(db, gateway, configure_sms):
     tree = await make_tree()
     host = configure_sms(esms(gateway), default="off")
