@@ -113,8 +113,8 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         return self._readers[self._reader_turn]
 
     async def _execute(self, connection, query: str, args, query_type: str, table) -> list[dict]:
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        # one trip to the connection's thread (a cursor's execute, fetchall and close are three)
+        return await connection.execute_fetchall(query, args or [])
 
     async def _run_in_existing_connection(self, connection, query, args=None, query_type="generic", table=None):
         return await self._execute(connection, query, args, query_type, table)

@@ -133,7 +133,9 @@ def all_job_handlers(host: PluginHost) -> dict:
 
     async def send_messages(job):
         await notifications.reconcile_stale()
-        await notifications.send_due(host)
+        if await notifications.send_due(host, limit=notifications.SEND_PER_JOB) >= notifications.SEND_PER_JOB:
+            # a campaign larger than one round: the next round at once, under a fresh lease
+            await schedule("send_messages", run_at=clock.now(), dedupe_key=job["dedupe_key"] or "core:send_messages:more")
 
     async def conference_reminder(job):
         await notifications.send_reminder(host, job)

@@ -25,7 +25,6 @@ import html
 import logging
 import re
 import ssl
-import time
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -35,6 +34,7 @@ import jinja2
 from core.config import get_settings
 from core.errors import Label
 from core.notifications import SendError, TransientSendError, UncertainSendError
+from core.pacing import Pacer
 from plugins.email.settings import PLUGIN, sender_for
 
 log = logging.getLogger("hoinghi.email")
@@ -72,20 +72,7 @@ def _redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-class _Pacer:
-    def __init__(self, rate: float):
-        self.interval = 1.0 / max(rate, 0.001)
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(self._next, now)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
-_pacers: dict[tuple, _Pacer] = {}
+_pacers: dict[tuple, Pacer] = {}  # one per SMTP server and process
 
 
 class _Later(Exception):
@@ -209,7 +196,7 @@ class EmailChannel:
         mail = await self.build(message, attachments)
         options = self._smtp_options()
         key = (options["hostname"], options["port"])
-        pacer = _pacers.setdefault(key, _Pacer(float(self.values.get("rate_per_second") or 10)))
+        pacer = _pacers.setdefault(key, Pacer(max(float(self.values.get("rate_per_second") or 10), 0.001)))
         attempts = max(int(self.values.get("retry_attempts") or 3), 1)
         reason = ""
         for attempt in range(1, attempts + 1):

@@ -131,6 +131,16 @@ class SmsChannel:
         key = "smpp_window" if self.values.get("backend") == "smpp" else "concurrency"
         return max(int(self.values.get(key) or 1), 1)
 
+    @functools.cached_property
+    def gateway(self) -> HttpGateway:
+        """The HTTP backend of these settings (read once per channel, not once per message)."""
+        return gateway_for(self.values)
+
+    @functools.cached_property
+    def smpp(self):
+        """The SMPP backend of these settings (likewise)."""
+        return smpp_for(self.values)
+
     @property
     def cost_per_message(self) -> float:
         return float(self.values.get("cost_per_segment") or 0)
@@ -144,9 +154,9 @@ class SmsChannel:
         if self.values.get("backend") == "smpp":
             from plugins.sms.services import submit_message_smpp
 
-            return await submit_message_smpp(smpp_for(self.values), message_id=message["id"], to=message["address"], text=text,
+            return await submit_message_smpp(self.smpp, message_id=message["id"], to=message["address"], text=text,
                                               sender=options.sender_id)
-        return await gateway_for(self.values).submit(
+        return await self.gateway.submit(
             to=message["address"], text=text, sender=options.sender_id, unicode=encoding.encoding_of(text) == "ucs2",
             reference=f"hoinghi-{message['id']}", callback_url=receipt_url(self.values, message.get("unit_id"), message["id"]))
 

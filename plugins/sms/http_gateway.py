@@ -12,7 +12,8 @@ with the message (see ``core.notifications``):
   was written, HTTP 500/504 -> :class:`UncertainSendError` (``unknown``; a receipt may settle it);
 * anything else the gateway refused (a permanent error code, another 4xx) -> :class:`SendError`.
 
-Each gateway paces its requests to ``rate_per_second`` (per process). Credentials never appear in
+Each gateway paces its requests to ``rate_per_second`` (per process, ``core.pacing``: never a
+burst above the rate, no catch-up after a stall). Credentials never appear in
 an error message or a log line: both are scrubbed of every secret value.
 """
 
@@ -24,7 +25,6 @@ import dataclasses
 import json
 import logging
 import re
-import time
 import weakref
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -32,6 +32,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 
 from core.notifications import SendError, TransientSendError, UncertainSendError
+from core.pacing import Pacer
 
 log = logging.getLogger("hoinghi.sms")
 
@@ -43,9 +44,6 @@ VARIABLES = frozenset({
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503})
 UNCERTAIN_STATUSES = frozenset({500, 504})
 MAX_BACKOFF_SECONDS = 30.0
-# a paced sender that fell behind (a busy machine woke it late) may catch up this much: the
-# average stays at the rate, a burst above it is at most rate x slack
-PACING_SLACK_SECONDS = 0.25
 
 
 class GatewayConfigError(ValueError):
@@ -162,21 +160,6 @@ class _RedactSecrets(logging.Filter):
 _REDACTOR = _RedactSecrets()
 for _name in ("httpx", "httpcore", "hoinghi"):
     logging.getLogger(_name).addFilter(_REDACTOR)
-
-
-class Pacer:
-    """At most ``rate`` starts per second for the callers of one gateway (one process)."""
-
-    def __init__(self, rate: float):
-        self.interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(self._next, now - PACING_SLACK_SECONDS)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 def national(number: str) -> str:

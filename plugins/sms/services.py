@@ -158,8 +158,7 @@ async def submit_message_smpp(backend, *, message_id: int, to: str, text: str, s
     missing = [SmsSegment(message_id=message_id, part=part.number, parts=part.total, created_at=clock.now())
                for part in parts if part.number not in rows]
     if missing:
-        await SmsSegment.insert(*missing)
-        rows = {row["part"]: row for row in await SmsSegment.select().where(SmsSegment.message_id == message_id)}
+        rows.update({row["part"]: row for row in await SmsSegment.insert(*missing).returning(*SmsSegment.all_columns())})
     first_id = rows[1]["provider_id"] if 1 in rows else None
     for part in parts:
         row = rows[part.number]
@@ -214,11 +213,15 @@ async def settle_message(message_id: int) -> str:
     else:
         values = {Message.status: "delivered", Message.delivered_at: clock.now()}
     settled = await Message.update(values).where((Message.id == message_id) & Message.status.is_in(["sent", "unknown"])).returning(Message.id)
-    if settled or not await Message.exists().where((Message.id == message_id) & (Message.status == "sending")):
-        await SmsSegment.update({SmsSegment.settled: True}).where(SmsSegment.message_id == message_id)
-        return "settled"
-    await jobs.schedule(MATCH_JOB, run_at=clock.now() + MATCH_DELAY, dedupe_key=f"sms:{MATCH_JOB}", plugin="sms")
-    return "waiting"
+    if not settled:
+        # not sent yet, or the core recorded "sent" just after our update looked: either way the
+        # match job comes back (marking the parts settled now would leave the message "sent")
+        current = await Message.select(Message.status).where(Message.id == message_id).first()
+        if current is not None and current["status"] in ("sending", "sent", "unknown"):
+            await jobs.schedule(MATCH_JOB, run_at=clock.now() + MATCH_DELAY, dedupe_key=f"sms:{MATCH_JOB}", plugin="sms")
+            return "waiting"
+    await SmsSegment.update({SmsSegment.settled: True}).where(SmsSegment.message_id == message_id)
+    return "settled"
 
 
 async def record_smpp_receipt(receipt) -> str:

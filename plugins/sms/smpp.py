@@ -40,7 +40,8 @@ from typing import Awaitable, Callable
 
 from core.notifications import SendError, TransientSendError, UncertainSendError
 from plugins.sms import encoding
-from plugins.sms.http_gateway import MAX_BACKOFF_SECONDS, Pacer, redact
+from core.pacing import Pacer
+from plugins.sms.http_gateway import MAX_BACKOFF_SECONDS, redact
 
 log = logging.getLogger("hoinghi.sms.smpp")
 

@@ -63,11 +63,15 @@ def twilio(gateway, **extra) -> dict:
 
 
 @pytest.fixture
-def smsc():
+async def smsc():
+    from plugins.sms.channel import close_backends
     from tests.plugins.sms.smsc import running_smsc
 
     with running_smsc() as running:
         yield running
+        # before the database closes (this fixture comes after ``db``): a session's reader still
+        # recording a receipt would open a connection on a closed engine and keep it for good
+        await close_backends()
 
 
 @pytest.fixture(autouse=True)
@@ -79,5 +83,8 @@ async def _close_smpp_sessions():
 
 
 def smpp(smsc, **extra) -> dict:
+    # a generous response timeout: on a loaded machine a submit_sm_resp through the SMSC's thread
+    # may take seconds, and a timeout would count as a lost session (a second bind, a resubmit)
     return {"backend": "smpp", "smpp_host": "127.0.0.1", "smpp_port": smsc.port, "smpp_system_id": "hoinghi",
-            "smpp_password": "pw771sec", "sender_id": "TINH-UY", "rate_per_second": 1000, "smpp_window": 4, **extra}
+            "smpp_password": "pw771sec", "sender_id": "TINH-UY", "rate_per_second": 1000, "smpp_window": 4,
+            "timeout_seconds": 60, **extra}

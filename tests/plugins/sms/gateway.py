@@ -30,7 +30,10 @@ class Gateway:
         self.hang_seconds = 2.0
         self.record_bodies = True
         self.keep_requests = True  # False (benchmarks): only count, so memory stays flat
+        self.clock = time.monotonic  # each request's arrival ("at"); a test may set virtual time
         self.count = 0
+        self.first_at: float | None = None  # the first and the latest arrival (benchmarks: the rate)
+        self.last_at: float | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -43,10 +46,14 @@ class Gateway:
     def plan(self, *outcomes: str) -> None:
         self.planned.extend(outcomes)
 
-    def next_outcome(self) -> str:
+    def next_outcome(self) -> tuple[str, float]:
+        """The arrival of a request: counted, timed; returns (its outcome, when it came)."""
         with self._lock:
             self.count += 1
-            return self.planned.popleft() if self.planned else "ok"
+            self.last_at = self.clock()
+            if self.first_at is None:
+                self.first_at = self.last_at
+            return (self.planned.popleft() if self.planned else "ok"), self.last_at
 
     def new_id(self) -> str:
         with self._lock:
@@ -92,9 +99,9 @@ def _handler(gateway: Gateway):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
-            outcome = gateway.next_outcome()
+            outcome, arrived = gateway.next_outcome()
             record = {"method": self.command, "path": path, "query": dict(parse_qsl(urlsplit(self.path).query)),
-                      "headers": dict(self.headers.items()), "outcome": outcome}
+                      "headers": dict(self.headers.items()), "outcome": outcome, "at": arrived}
             if gateway.record_bodies:
                 record["raw"] = raw
                 if "json" in (self.headers.get("Content-Type") or ""):

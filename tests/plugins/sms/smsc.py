@@ -27,6 +27,10 @@ class Smsc:
         self.receipts = receipts
         self.receipt_delay = receipt_delay
         self.submits: list[dict] = []  # accepted parts
+        self.record_submits = True  # False (benchmarks): only count and time them, memory stays flat
+        self.accepted = 0
+        self.first_at: float | None = None  # the first and the latest accepted part (the rate)
+        self.last_at: float | None = None
         self.refused: list[dict] = []
         self.planned: collections.deque[str] = collections.deque()
         self.binds = 0
@@ -150,7 +154,12 @@ class Smsc:
         state, err = ("UNDELIV", "001") if outcome == "undeliv" else ("DELIVRD", "000")
         if outcome == "receipt_first":
             await self._receipt(event, message_id, state, err)
-        self.submits.append(record)
+        self.accepted += 1
+        self.last_at = time.monotonic()
+        if self.first_at is None:
+            self.first_at = self.last_at
+        if self.record_submits:
+            self.submits.append(record)
         event.accept(message_id=message_id)
         if self.receipts and outcome != "receipt_first":
             asyncio.get_running_loop().create_task(self._receipt(event, message_id, state, err))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from core.services import conferences, people
 from tests.core.flows import local, make_conference
 from tests.factories import SYSTEM, make_tree
 from tests.plugins.sms.conftest import esms, twilio
+from tests.virtual_time import VirtualTime
 
 
 async def _invite(tree, count=2, unit="commune_a1", phone_prefix="09120000"):
@@ -211,14 +211,41 @@ async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms
 
 
 async def test_the_rate_limit_paces_requests(db, gateway, configure_sms):
+    """On virtual time (it moves only while the gateway's pacer sleeps), so what reaches the
+    gateway is held to the configured rate exactly, however loaded the machine is."""
+    from plugins.sms.channel import gateway_for, settings_values
+
     tree = await make_tree()
     host = configure_sms(esms(gateway, rate_per_second=100))
     conference, group = await _invite(tree, count=30)
-    started = time.monotonic()
+    pacer = gateway_for(settings_values()).pacer
+    assert pacer.interval == 1 / 100
+    virtual = VirtualTime()
+    pacer.monotonic, pacer.sleep = virtual.monotonic, virtual.sleep
+    gateway.clock = virtual.monotonic
+    first = virtual.monotonic()
     await _queue_and_send(host, conference)
-    elapsed = time.monotonic() - started
-    assert len(gateway.requests) == 30
-    assert elapsed >= 29 / 100 - 0.05  # 29 intervals of 10 ms, less the catch-up allowance
+    arrivals = [request["at"] for request in gateway.requests]
+    assert len(arrivals) == 30 and arrivals[0] == first  # the first at once: nothing to wait for
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    assert all(gap == pytest.approx(1 / 100) for gap in gaps)  # never two closer than 10 ms, none slower
+    assert arrivals[-1] - first == pytest.approx(29 / 100)
+
+
+async def test_a_campaign_larger_than_a_round_goes_on_in_further_rounds_of_the_job(db, gateway, configure_sms, monkeypatch):
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, concurrency=2))
+    conference, group = await _invite(tree, count=5)
+    monkeypatch.setattr(notifications, "SEND_PER_JOB", 2)  # rounds of two instead of 2,000
+    monkeypatch.setattr(notifications, "SEND_CHUNK", 1)  # chunks of one: each read while the previous sends
+    await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"])
+    handlers = jobs.all_job_handlers(host)
+    rounds = [await jobs.run_due_jobs(handlers) for _ in range(3)]
+    assert [(r["done"], r["rescheduled"]) for r in rounds] == [(0, 1), (0, 1), (1, 0)]  # 2 + 2 + 1
+    phones = sorted(request["json"]["Phone"] for request in gateway.requests)
+    assert phones == [f"09120000{i:02d}" for i in range(5)]  # each once
+    assert {m["status"] for m in await _messages()} == {"sent"}
+    assert (await jobs.run_due_jobs(handlers))["done"] == 0  # nothing left to run
 
 
 async def test_the_channel_is_offered_only_where_the_plugin_is_on(db, gateway, configure_sms):

@@ -43,9 +43,11 @@ async def _queue(host, conference, text=SHORT):
                                                          text=text.replace("{name}", "x"))
 
 
-async def _until(predicate, timeout=10.0, smsc=None):
-    """Wait for the receipts the SMSC sends on its own (an event outside our control). A receipt
-    that overtook the core's ``sent`` is settled by the match job: run it as the worker would."""
+async def _until(predicate, timeout=60.0, smsc=None):
+    """Wait for the receipts the SMSC sends on its own (an event outside our control), however
+    long a loaded machine takes: the timeout only ends a test that would never get there. A
+    receipt that overtook the core's ``sent`` is settled by the match job: run it as the worker
+    would."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, f"not reached in time: {await _state()} {smsc and (smsc.receipts_sent, smsc.receipt_errors)}"
