@@ -11,6 +11,7 @@ import functools
 from typing import Iterable
 
 from core.errors import Forbidden, Label, NotFound
+from core.reads import read_once
 
 ROLES = ("admin", "organiser", "checkin_staff", "viewer")
 ROLE_LABELS = {"admin": Label("Quản trị", "role"), "organiser": Label("Tổ chức", "role"), "checkin_staff": Label("Điểm danh", "role"),
@@ -119,6 +120,21 @@ def _grant_columns() -> tuple:
             RoleAssignment.user.active.as_alias("active"), RoleAssignment.user.session_generation.as_alias("session_generation"))
 
 
+@functools.cache
+def _conference_columns() -> tuple:
+    """The conference's columns and its unit's path, joined once per process (see _grant_columns)."""
+    from core.tables import Conference
+
+    return (*Conference.all_columns(), Conference.unit.path.as_alias("unit_path"))
+
+
+@functools.cache
+def _hosted_venue_columns() -> tuple:
+    from core.tables import Venue
+
+    return (Venue.id, Venue.host_unit.path.as_alias("host_path"))
+
+
 @dataclasses.dataclass(frozen=True)
 class ConferenceScope:
     """What an actor may reach of one conference.
@@ -145,19 +161,17 @@ async def conference_scope(actor: Actor, conference_id: int, permission: str) ->
     NotFound when the actor can see neither the conference's unit nor any venue's hosting unit;
     Forbidden when it can see it but lacks ``permission``.
     """
-    from core.tables import Conference, Unit, Venue
+    from core.tables import Conference, Venue
 
-    conference = await Conference.select(Conference.all_columns(), Conference.unit.path.as_alias("unit_path")).where(
-        Conference.id == conference_id
-    ).first()
+    conference = await read_once(("conference", conference_id), lambda: Conference.select(*_conference_columns()).where(
+        Conference.id == conference_id).first())
     if conference is None:
         raise NotFound("Không tìm thấy hội nghị.")
     unit_path = conference["unit_path"]
     if actor.has(permission, unit_path):
         return ConferenceScope(conference, unit_path, None)
-    venues = await Venue.select(Venue.id, Venue.host_unit.path.as_alias("host_path")).where(
-        (Venue.conference == conference_id) & Venue.host_unit.is_not_null()
-    )
+    venues = await read_once(("hosted venues", conference_id), lambda: Venue.select(*_hosted_venue_columns()).where(
+        (Venue.conference == conference_id) & Venue.host_unit.is_not_null()))
     granted = frozenset(v["id"] for v in venues if actor.has(permission, v["host_path"]))
     if granted:
         return ConferenceScope(conference, unit_path, granted)

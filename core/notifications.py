@@ -865,6 +865,12 @@ async def notice_recipients(conference_id: int, kind: str) -> int:
                                           & Invitation.rsvp.is_in(AUDIENCES[NOTICES[kind]["audience"]]))
 
 
+def notice_recipients_among(active_by_rsvp: dict[str, int], kind: str) -> int:
+    """:func:`notice_recipients` from counts of the active invitations by answer, for a page that
+    has read them already."""
+    return sum(active_by_rsvp.get(answer, 0) for answer in AUDIENCES[NOTICES[kind]["audience"]])
+
+
 async def schedule_notice(*, conference_id: int, unit_id: int, kind: str, revision: int,
                           withdrawn_since: dt.datetime | None = None) -> None:
     """Call in the transaction of the change: a job of the worker (which has the channels) queues

@@ -91,6 +91,7 @@ def create_app() -> Litestar:
     from web.i18n import choose_locale, gettext
     from web.pages import template_config
     from web.pages.routes import page_route_handlers, plugin_template_folders
+    from web.read_reuse import reuse_reads_on_safe_requests
     from web.plugin_routes import plugin_route_handlers
     from web.security import add_security_headers, csrf_middleware, ignore_session_cookie_middleware, install_access_log_redaction
     from web.stores import app_stores
@@ -105,7 +106,7 @@ def create_app() -> Litestar:
         before_request=choose_locale,
         dependencies={"actor": Provide(request_actor)},
         guards=[access_guard],
-        middleware=[ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
+        middleware=[reuse_reads_on_safe_requests, ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
         stores=app_stores(),
         plugins=[LiveUpdates()],
         before_send=[add_security_headers],

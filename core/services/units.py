@@ -13,6 +13,7 @@ from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, Phrase, ValidationError
+from core.reads import read_once
 from core.services import audit
 from core.tables import DEFAULT_TIMEZONE, Unit
 from core.text import clean
@@ -38,7 +39,7 @@ def check_timezone(name: str) -> str:
 
 async def get_unit(unit_id: int) -> dict:
     """A unit by id, without access checks (services check against its path)."""
-    row = await Unit.select().where(Unit.id == unit_id).first()
+    row = await read_once(("unit", unit_id), lambda: Unit.select().where(Unit.id == unit_id).first())
     if row is None:
         raise NotFound("Không tìm thấy đơn vị.")
     return row

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from web import i18n
+from web.pages.constant_translations import ConstantTranslations, LocalisedJinjaEngine
+from web.pages.unit_options import unit_options
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -21,24 +22,26 @@ STATIC_DIR = WEB_DIR / "static"
 PAGE = {"page": True}
 
 
-def template_environment(plugin_folders: list[str]) -> Environment:
+def template_environment(plugin_folders: list[str], locale: str = i18n.DEFAULT_LOCALE) -> Environment:
+    """The pages' environment for one language (see web/pages/constant_translations.py)."""
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATE_DIR), *(FileSystemLoader(folder) for folder in plugin_folders)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantTranslations],
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.extend(translation_locale=locale)
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
                                         npgettext=i18n.npgettext)
     environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time)
-    environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale)
+    environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale, unit_options=unit_options)
     return environment
 
 
 def template_config(plugin_folders: list[str]) -> TemplateConfig:
-    environment = template_environment(plugin_folders)
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+    environments = {locale: template_environment(plugin_folders, locale) for locale in i18n.LOCALES}
+    return TemplateConfig(instance=LocalisedJinjaEngine(environments))
 
 
 def static_router(plugin_static: dict[str, str]):

@@ -9,6 +9,7 @@ from litestar import Request
 
 from core.access import Actor
 from core.errors import DomainError
+from core.reads import read_once
 from core.tables import Unit
 from web.i18n import error_messages
 
@@ -37,7 +38,8 @@ async def home_units(actor: Actor) -> list[dict]:
     tops = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
     if not tops:
         return []
-    return await Unit.select(Unit.id, Unit.name, Unit.short_code, Unit.path, Unit.timezone).where(Unit.path.is_in(tops)).order_by(Unit.path)
+    return await read_once(("home units", *tops), lambda: Unit.select(Unit.id, Unit.name, Unit.short_code, Unit.path, Unit.timezone).where(
+        Unit.path.is_in(tops)).order_by(Unit.path))
 
 
 async def staff_context(request: Request, actor: Actor, **context: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from core import notifications
 from core.access import Actor
 from core.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
+from core.reads import reads_reused
 from core.services import audiences, conferences, invitations, materials, planning, series
 from core.services.units import get_unit
 from web.i18n import error_messages, gettext as _
@@ -231,33 +232,35 @@ def edit_values(conference: dict) -> dict:
 
 async def editor_page(request: Request, actor: Actor, conference_id: int, *, errors: dict | None = None, form: str = "",
                       values: dict | None = None, status_code: int = 200, confirm: dict | None = None) -> Template:
-    conference = await conferences.get_conference(actor, conference_id)
-    unit = await get_unit(conference["unit"])
-    can_manage = conference["visible_venue_ids"] is None and actor.has("manage", unit["path"])
-    chosen = {row["id"] for row in conference["audiences"]}
-    context = {
-        "conference": conference, "unit": unit, "can_manage": can_manage, "errors": errors or {}, "form": form,
-        "edit": values if form == "edit" and values else edit_values(conference),
-        "values": values if values and form != "edit" else {},
-        "materials": await materials.list_materials(actor, conference_id),
-        "rsvp": await invitations.count_by_rsvp(actor, conference_id),
-        "audience_list": await audience_choices(actor, conference["unit"]) if can_manage else [],
-        "chosen_audiences": chosen,
-        # counted by the page itself once shown (resolving large audiences costs more than the rest of the page)
-        "reach_query": urllib.parse.urlencode([("audience_ids", audience_id) for audience_id in sorted(chosen)]),
-        "panels": await plugin_panels(request, conference, unit["path"]),
-        "series": await series.get_series(actor, conference["series"]) if conference["series"] else None,
-        "venue_units": await planning.managed_units(actor) if can_manage else [],
-        "confirm": confirm, "title": conference["title"],
-        # who a cancellation or change notice reaches, said beside the choice to send it
-        "notice_count": await notifications.notice_recipients(conference_id, "cancellation")
-        if can_manage and conference["status"] == "published" else 0,
-    }
-    if conference["status"] != "draft":
-        rows = await invitations.list_invitations(actor, conference_id, limit=EDITOR_INVITATIONS + 1)
-        context.update(rows=rows[:EDITOR_INVITATIONS], more=len(rows) > EDITOR_INVITATIONS, filter_rsvp="", q="", offset=0,
-                       query="", page_size=EDITOR_INVITATIONS)
-    return await render(request, actor, "conferences/editor.html", status_code=status_code, **context)
+    with reads_reused():  # each service below checks access by reading the conference again
+        conference = await conferences.get_conference(actor, conference_id)
+        unit = await get_unit(conference["unit"])
+        can_manage = conference["visible_venue_ids"] is None and actor.has("manage", unit["path"])
+        chosen = {row["id"] for row in conference["audiences"]}
+        rsvp = await invitations.count_by_rsvp(actor, conference_id)  # active invitations by answer
+        context = {
+            "conference": conference, "unit": unit, "can_manage": can_manage, "errors": errors or {}, "form": form,
+            "edit": values if form == "edit" and values else edit_values(conference),
+            "values": values if values and form != "edit" else {},
+            "materials": await materials.list_materials(actor, conference_id),
+            "rsvp": rsvp,
+            "audience_list": await audience_choices(actor, conference["unit"]) if can_manage else [],
+            "chosen_audiences": chosen,
+            # counted by the page itself once shown (resolving large audiences costs more than the rest of the page)
+            "reach_query": urllib.parse.urlencode([("audience_ids", audience_id) for audience_id in sorted(chosen)]),
+            "panels": await plugin_panels(request, conference, unit["path"]),
+            "series": await series.get_series(actor, conference["series"]) if conference["series"] else None,
+            "venue_units": await planning.managed_units(actor) if can_manage else [],
+            "confirm": confirm, "title": conference["title"],
+            # who a cancellation or change notice reaches, said beside the choice to send it
+            "notice_count": notifications.notice_recipients_among(rsvp, "cancellation")
+            if can_manage and conference["status"] == "published" else 0,
+        }
+        if conference["status"] != "draft":
+            rows = await invitations.list_invitations(actor, conference_id, limit=EDITOR_INVITATIONS + 1)
+            context.update(rows=rows[:EDITOR_INVITATIONS], more=len(rows) > EDITOR_INVITATIONS, filter_rsvp="", q="", offset=0,
+                           query="", page_size=EDITOR_INVITATIONS)
+        return await render(request, actor, "conferences/editor.html", status_code=status_code, **context)
 
 
 @get("/conferences/{conference_id:int}", opt=STAFF_PAGE, include_in_schema=False)
