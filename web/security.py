@@ -17,13 +17,17 @@ tricked into acting for whoever's browser sent them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
+import secrets
 
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.base import DefineMiddleware
+from litestar.template.base import csrf_token as litestar_csrf_token
 
 from core.config import get_settings
 
@@ -38,8 +42,50 @@ def csrf_config() -> CSRFConfig:
                       cookie_httponly=True, cookie_samesite="lax", cookie_secure=settings.secure_cookies)
 
 
+MASKED_PREFIX = "m."
+
+
+def mask_csrf_token(token: str) -> str:
+    """The token as a page carries it: XORed with a fresh random pad, so that no two answers hold
+    the same bytes. A compressed page that also reflects what an attacker typed would otherwise
+    leak the token a few characters at a time through its compressed size (BREACH)."""
+    if not token:
+        return token
+    plain = token.encode()
+    pad = secrets.token_bytes(len(plain))
+    return MASKED_PREFIX + base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(pad, plain))).decode()
+
+
+def unmask_csrf_token(value: str) -> str:
+    """The token behind a masked one; a plain token (the cookie's value, as scripts and the load
+    generator send it) unchanged; "" for anything malformed (it then fails the comparison)."""
+    if not value.startswith(MASKED_PREFIX):
+        return value
+    try:
+        raw = base64.urlsafe_b64decode(value[len(MASKED_PREFIX):].encode())
+    except (ValueError, binascii.Error):
+        return ""
+    half = len(raw) // 2
+    if not half or len(raw) != 2 * half:
+        return ""
+    try:
+        return bytes(a ^ b for a, b in zip(raw[:half], raw[half:])).decode("ascii")
+    except UnicodeDecodeError:
+        return ""
+
+
+def masked_csrf_token(context) -> str:
+    """The ``csrf_token()`` of the templates: Litestar's token, masked anew on each call. On an
+    unsafe request Litestar hands back the token the request carried, masked already."""
+    return mask_csrf_token(unmask_csrf_token(litestar_csrf_token(context)))
+
+
 class CSRFUnlessTokenAuthenticated(CSRFMiddleware):
-    """Litestar's CSRF middleware, skipped for requests that authenticate with an Authorization header."""
+    """Litestar's CSRF middleware, skipped for requests that authenticate with an Authorization
+    header, and taking the token masked (as pages carry it) or plain."""
+
+    def _csrf_tokens_match(self, request_csrf_token: str, cookie_csrf_token: str) -> bool:
+        return super()._csrf_tokens_match(unmask_csrf_token(request_csrf_token), cookie_csrf_token)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and any(name == b"authorization" for name, _ in scope["headers"]):

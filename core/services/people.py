@@ -6,6 +6,8 @@ search without diacritics and ``sort_key`` for Vietnamese order. Phones are E.16
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Iterable
 
@@ -282,10 +284,7 @@ async def search_people(
     """People of a unit (and its subtree) matching every word prefix of ``query``, in Vietnamese order.
     ``unit`` is the unit's row when the caller has read it already."""
     unit = await _readable_unit(actor, unit_id, unit)
-    select = Person.select(
-        Person.id, Person.full_name, Person.phone, Person.email, Person.unit, Person.unit.name.as_alias("unit_name"),
-        Person.briefer_level, Person.position, Person.is_head, Person.active,
-    )
+    select = Person.select(*_listed_columns())
     select = _filtered(select, unit_path=unit["path"], include_subtree=include_subtree, text=query, categories=categories, active=active)
     rows = await select.order_by(Person.sort_key).limit(max(1, min(limit, 500))).offset(max(0, offset))
     categories_by_person = await _categories_of([row["id"] for row in rows])
@@ -294,10 +293,11 @@ async def search_people(
     return rows
 
 
-COUNT_AHEAD = 100  # a search's count reads this many matches past the page shown, and no further
+COUNT_AHEAD = 100  # a search's count reads this many matches past the page shown, and no further: an exact count of a
+# common name reads every matching row of the subtree, which a search as you type cannot afford on every key
 
 
-async def count_people(
+async def search_page(
     actor: Actor,
     *,
     unit_id: int,
@@ -305,20 +305,35 @@ async def count_people(
     categories: Iterable[str] | None = None,
     active: bool | None = True,
     include_subtree: bool = True,
-    up_to: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
     unit: dict | None = None,
-) -> int:
-    """How many people match, counted up to ``up_to`` when given (the answer is then at most
-    ``up_to``, meaning "``up_to`` or more"): an exact count of a common name reads every matching
-    row of the subtree, which a search as you type cannot afford on every key."""
+) -> dict:
+    """One page of :func:`search_people` with the count a directory shows beside it:
+    ``{"items", "total", "total_exact"}``, ``total`` counted up to :data:`COUNT_AHEAD` past the
+    page. One scan of the search order finds the page and counts ahead (a search and a separate
+    count read the matching rows twice), then the page's people are read by id."""
     unit = await _readable_unit(actor, unit_id, unit)
-    if up_to is None:
-        return await _filtered(
-            Person.count(), unit_path=unit["path"], include_subtree=include_subtree, text=query, categories=categories, active=active
-        )
+    limit, offset = max(1, min(limit, 500)), max(0, offset)
+    up_to = offset + limit + COUNT_AHEAD
     matches = _filtered(Person.select(Person.id), unit_path=unit["path"], include_subtree=include_subtree, text=query,
                         categories=categories, active=active)
-    return len(await matches.limit(max(1, up_to)))
+    ids = [row["id"] for row in await matches.order_by(Person.sort_key).limit(up_to)]
+    shown = ids[offset:offset + limit]
+    found = {row["id"]: row for row in await Person.select(*_listed_columns()).where(Person.id.is_in(shown))} if shown else {}
+    categories_by_person = await _categories_of(shown)
+    items = []
+    for person_id in shown:
+        if person_id in found:  # a person erased between the two statements is left out
+            items.append({**found[person_id], "categories": categories_by_person[person_id]})
+    return {"items": items, "total": len(ids), "total_exact": len(ids) < up_to}
+
+
+@functools.cache
+def _listed_columns() -> tuple:
+    """A directory row's columns, the unit's name joined once per process (core.access._grant_columns)."""
+    return (Person.id, Person.full_name, Person.phone, Person.email, Person.unit, Person.unit.name.as_alias("unit_name"),
+            Person.briefer_level, Person.position, Person.is_head, Person.active)
 
 
 async def _readable_unit(actor: Actor, unit_id: int, unit: dict | None) -> dict:

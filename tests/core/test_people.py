@@ -71,9 +71,8 @@ async def test_word_prefix_search_without_diacritics_in_vietnamese_order(db):
     assert await names(unicodedata.normalize("NFD", "ĐÀO")) == ["Lê Thị Đào"]
     assert await names("nguy") == ["Nguyễn Văn An", "Nguyễn Vân Anh", "Nguyễn Văn Bình", "Trần Văn Nguyên"]
     assert await names("guyen") == []  # prefixes of words only
-    assert await people.count_people(SYSTEM, unit_id=province, query="van") == 4
-    assert await people.count_people(SYSTEM, unit_id=province, query="van", up_to=3) == 3  # "3 or more": counting stopped there
-    assert await people.count_people(SYSTEM, unit_id=province, query="van", up_to=5) == 4
+    counted = await people.search_page(SYSTEM, unit_id=province, query="van")
+    assert counted["total"] == 4 and counted["total_exact"]
 
 
 async def test_filters_by_subtree_category_and_activity(db):
@@ -129,3 +128,24 @@ async def test_erase_keeps_roll_call_counts(db):
     assert await Attendance.count().where(Attendance.conference == conference) == 1
     assert (await Attendance.select().first())["reason"] == ""
     assert await people.search_people(SYSTEM, unit_id=tree["province"]["id"], query="pham", active=None) == []
+
+
+async def test_a_search_page_is_the_search_with_its_count_ahead(db, monkeypatch):
+    tree = await make_tree()
+    unit_id = tree["province"]["id"]
+    for index in range(12):
+        await people.create_person(SYSTEM, unit_id=tree["commune_a1"]["id"], full_name=f"Nguyễn Văn Số{index:02d}",
+                                   categories=["briefer"] if index % 2 else ["member"])
+    await people.create_person(SYSTEM, unit_id=tree["commune_a1"]["id"], full_name="Trần Thị Khác")
+    monkeypatch.setattr(people, "COUNT_AHEAD", 3)
+    for offset in (0, 4, 8, 12):
+        page = await people.search_page(SYSTEM, unit_id=unit_id, query="nguyen van", limit=4, offset=offset)
+        expected = await people.search_people(SYSTEM, unit_id=unit_id, query="nguyen van", limit=4, offset=offset)
+        assert page["items"] == expected  # the same people, in the same order, with their categories
+        up_to = offset + 4 + 3
+        assert page["total"] == min(12, up_to) and page["total_exact"] == (12 < up_to)
+    briefers = await people.search_page(SYSTEM, unit_id=unit_id, query="so", categories=["briefer"], limit=50)
+    assert [row["full_name"][-4:] for row in briefers["items"]] == ["Số01", "Số03", "Số05", "Số07", "Số09", "Số11"]
+    assert briefers["total"] == 6 and briefers["total_exact"]
+    nobody = await people.search_page(SYSTEM, unit_id=unit_id, query="khong ai", limit=50)
+    assert nobody == {"items": [], "total": 0, "total_exact": True}

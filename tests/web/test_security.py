@@ -41,6 +41,33 @@ def test_unsafe_requests_need_the_csrf_token(served):
     assert admin.post("/api/v1/units", json=body).status_code == 201
 
 
+def test_pages_carry_the_token_masked_anew_each_time_and_a_masked_token_is_accepted(served):
+    """BREACH: a compressed page must not repeat the same token bytes from one answer to the next."""
+    import re
+
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    shown = [re.search(r'<meta name="csrf-token" content="([^"]+)"', admin.get("/units").text).group(1) for _ in range(2)]
+    cookie = admin.cookies.get(clients.CSRF_COOKIE)
+    assert shown[0] != shown[1] and cookie not in shown and not any(cookie in token for token in shown)
+    root = admin.get("/api/v1/units").json()[0]
+    body = {"parent_id": root["id"], "name": "Huyện ủy Thuận Thành", "short_code": "HU-TT", "kind": "district"}
+    tampered = shown[0][:-4] + ("AAAA" if not shown[0].endswith("AAAA") else "BBBB")
+    assert admin.post("/api/v1/units", json=body, headers={"x-csrftoken": tampered}).status_code == 403
+    assert admin.post("/api/v1/units", json=body, headers={"x-csrftoken": shown[1]}).status_code == 201
+
+
+def test_masking_round_trip_and_malformed_tokens():
+    from web.security import mask_csrf_token, unmask_csrf_token
+
+    token = "ab" * 64
+    masked = {mask_csrf_token(token) for _ in range(5)}
+    assert len(masked) == 5 and {unmask_csrf_token(value) for value in masked} == {token}
+    assert unmask_csrf_token(token) == token  # the cookie's own value, as scripts send it
+    for malformed in ("m.", "m.!!!", "m.QUJD", "m." + "A" * 7):
+        assert unmask_csrf_token(malformed) == ""
+
+
 def test_login_itself_needs_the_token(served):
     base, _ = served
     cold = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})

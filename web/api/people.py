@@ -7,7 +7,6 @@ from litestar import Controller, get, patch, post
 
 from core.access import Actor
 from core.services import people
-from core.services.units import get_unit
 from web.api.docs import given_fields
 
 
@@ -45,13 +44,9 @@ class PeopleController(Controller):
         """Word-prefix search without diacritics ("nguyen van a"), in Vietnamese order. ``total``
         counts the matches up to 100 past this page; ``total_exact`` is false when there are at
         least that many (narrow the search, or page on)."""
-        unit = await get_unit(unit_id)
-        rows = await people.search_people(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
-                                          offset=offset, unit=unit)
-        up_to = max(0, offset) + max(1, min(limit, 500)) + people.COUNT_AHEAD
-        total = await people.count_people(actor, unit_id=unit_id, query=q, categories=category, active=active, up_to=up_to,
-                                          unit=unit)
-        return {"total": total, "total_exact": total < up_to, "items": rows}
+        found = await people.search_page(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
+                                         offset=offset)
+        return {"total": found["total"], "total_exact": found["total_exact"], "items": found["items"]}
 
     @get("/{person_id:int}")
     async def detail(self, actor: Actor, person_id: int) -> dict:

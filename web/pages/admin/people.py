@@ -32,13 +32,10 @@ async def people_page(request: Request, actor: Actor, unit: int | None = None, q
     """The directory; an htmx request (typing in the search box) gets only the results."""
     current = await working_unit(actor, unit)
     categories = [category] if category else None
-    rows = await people.search_people(actor, unit_id=current["id"], query=q, categories=categories, active=_active_filter(active),
-                                      limit=PAGE_SIZE, offset=max(0, offset), unit=current)
-    up_to = max(0, offset) + PAGE_SIZE + people.COUNT_AHEAD
-    total = await people.count_people(actor, unit_id=current["id"], query=q, categories=categories, active=_active_filter(active),
-                                      up_to=up_to, unit=current)
-    context = {"unit": current, "q": q, "category": category, "active": active, "rows": rows, "total": total,
-               "total_exact": total < up_to,
+    found = await people.search_page(actor, unit_id=current["id"], query=q, categories=categories, active=_active_filter(active),
+                                     limit=PAGE_SIZE, offset=offset, unit=current)
+    context = {"unit": current, "q": q, "category": category, "active": active, "rows": found["items"], "total": found["total"],
+               "total_exact": found["total_exact"],
                "offset": max(0, offset), "page_size": PAGE_SIZE, "categories": people.CATEGORIES}
     if is_htmx(request) and request.headers.get("hx-target") == "people-results":
         return fragment("admin/people_results.html", **context)
