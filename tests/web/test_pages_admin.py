@@ -402,6 +402,21 @@ def test_the_audit_log_filters_by_action(site):
     assert "data-action=" not in future.text
 
 
+def test_the_audit_log_says_in_words_what_was_done_to_what(site):
+    """A person reads "Thêm người dự" on "Người dự #3", not the codes person.create and person."""
+    admin = site["admin"]
+    vietnamese = admin.get("/audit").text
+    row = re.search(r'<tr data-action="person.create">(.*?)</tr>', vietnamese, re.S).group(1)
+    assert "Thêm người dự" in row and "Người dự #" in row and "person" not in row
+    assert '<option value="staff_user" >Tài khoản cán bộ</option>' in vietnamese
+    assert ">Thêm người dự</option>" in vietnamese  # the action filter too
+    assert "<code>" not in vietnamese
+    english = admin.get("/audit", headers={"Accept-Language": "en"}).text
+    row = re.search(r'<tr data-action="person.create">(.*?)</tr>', english, re.S).group(1)
+    assert "Added a person" in row and "Person #" in row
+    assert ">Object type<" in english and ">Audiences<select" not in english
+
+
 def test_every_admin_page_needs_a_session_and_answers_in_english_too(site):
     anonymous = httpx.Client(base_url=site["base"], timeout=10)
     for path in ("/people", "/audiences", "/units", "/users", "/users/tokens", "/plugins", "/notifications",
