@@ -353,6 +353,22 @@ def test_after_publishing_the_invitation_list_follows_the_audience_on_confirmati
     assert newcomer["full_name"] in editor
 
 
+def test_the_change_history_names_what_changed_in_words(served):
+    admin = session(served)
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị có lịch sử")))
+    assert admin.post(f"/conferences/{conference_id}/edit", data=new_conference_form(
+        served, title="Hội nghị có lịch sử thay đổi", start_time="08:30")).status_code == 303
+    assert admin.post(f"/conferences/{conference_id}/sessions", data={"session_title": "Thời sự", "session_start": "08:30"}).status_code == 303
+    page = admin.get(f"/conferences/{conference_id}")
+    assert page.status_code == 200, page.text[-3000:]
+    history = re.search(r"<details class=\"card history\">(.*?)</details>", page.text, re.S).group(1)
+    assert "lập hội nghị" in history and "thêm phiên" in history and "tên hội nghị" in history and "giờ bắt đầu" in history
+    assert not re.search(r"created|session_added|starts_at|title", history)
+    english = re.search(r'<details class="card history">(.*?)</details>', admin.get(
+        f"/conferences/{conference_id}", headers={"Accept-Language": "en"}).text, re.S).group(1)
+    assert "conference created" in english and "session added" in english and "start time" in english
+
+
 def test_the_agenda_is_edited_from_the_page(served):
     admin = session(served)
     conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị sửa chương trình")))

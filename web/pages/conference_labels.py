@@ -33,6 +33,23 @@ REPEAT = {"none": N_("Không lặp (một lần)"), "monthly_weekday": N_("Hàng
 WEEKDAYS = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ nhật"))
 WEEKDAYS_SHORT = (N_("T2"), N_("T3"), N_("T4"), N_("T5"), N_("T6"), N_("T7"), N_("CN"))
 
+# What a line of the conference's change history names (the keys core/services/conferences.py
+# writes); the page shows the words, never the keys.
+CHANGES = {
+    "created": N_("lập hội nghị"), "status": N_("trạng thái"), "title": N_("tên hội nghị"), "description": N_("nội dung chính"),
+    "kind": N_("loại hội nghị"), "format": N_("hình thức"), "starts_at": N_("giờ bắt đầu"), "ends_at": N_("giờ kết thúc"),
+    "timezone": N_("múi giờ"), "is_public": N_("công khai"), "audiences": N_("đối tượng được mời"),
+    "venue_added": N_("thêm điểm cầu"), "venue_removed": N_("bỏ điểm cầu"), "venue.name": N_("tên điểm cầu"),
+    "venue.address": N_("địa chỉ điểm cầu"), "venue.host_unit": N_("đơn vị chủ trì điểm cầu"),
+    "venue.online_url": N_("đường dẫn trực tuyến"),
+    "session_added": N_("thêm phiên"), "session_removed": N_("bỏ phiên"),
+    "session.title": N_("tên phiên"), "session.topic": N_("chủ đề phiên"),
+    "session.starts_at": N_("giờ bắt đầu phiên"), "session.ends_at": N_("giờ kết thúc phiên"),
+    "speaker_added": N_("thêm người trình bày"), "speaker_removed": N_("bỏ người trình bày"),
+    "speaker.name": N_("tên người trình bày"), "speaker.position_title": N_("chức vụ người trình bày"),
+    "speaker.organisation": N_("cơ quan người trình bày"),
+}
+
 LABELS = {"KINDS": KINDS, "FORMATS": FORMATS, "STATUSES": STATUSES, "RSVP": RSVP, "ATTENDANCE": ATTENDANCE, "METHODS": METHODS,
           "MATERIAL_KINDS": MATERIAL_KINDS, "ACCESS": ACCESS, "REPEAT": REPEAT, "WEEKDAYS": WEEKDAYS,
-          "WEEKDAYS_SHORT": WEEKDAYS_SHORT}
+          "WEEKDAYS_SHORT": WEEKDAYS_SHORT, "CHANGES": CHANGES}
