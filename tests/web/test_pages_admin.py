@@ -526,6 +526,34 @@ def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site)
             context.close()
 
 
+def test_the_campaign_preview_follows_the_text_as_it_is_typed_in_chromium(site):
+    """The preview of a free message shows the text while it is typed (no need to leave the box),
+    and htmx reads every trigger of the compose form (no syntax error in the console)."""
+    from tests.browser import chromium, has_horizontal_overflow, phone_context
+
+    with chromium() as browser:
+        context = phone_context(browser)
+        page = context.new_page()
+        console = []
+        page.on("console", lambda message: console.append(message.text))
+        try:
+            page.goto(f"{site['base']}/login?next=/notifications/compose")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url("**/notifications/compose")
+            page.wait_for_function("() => !!window.htmx")
+            page.select_option("select[name=target]", f"conference:{site['conference']['id']}")
+            page.wait_for_selector("#campaign-preview [data-recipients]")
+            page.type("textarea[name=text]", "Mời các đồng chí dự họp")  # focus stays in the box: no change event
+            page.wait_for_function(
+                "() => (document.querySelector('#campaign-preview .message-body') || {}).textContent?.includes('dự họp')")
+            assert not [text for text in console if "htmx:syntax:error" in text], console
+            assert not has_horizontal_overflow(page)
+        finally:
+            context.close()
+
+
 async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tmp_path, monkeypatch):
     """The service behind the compose page's audience target: one message per person on the
     console channel, people who opted out and those past the monthly quota left out, quiet
