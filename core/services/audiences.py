@@ -10,6 +10,7 @@ from core import clock
 from core.access import Actor, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.people import check_categories, check_level
 from core.services.units import get_unit
@@ -131,6 +132,7 @@ async def create_audience(
     name = clean(name)
     if not name:
         raise ValidationError("Tên đối tượng không được để trống.", field="name")
+    fit(name, Audience.name, field="name")
     rules = _clean_rules(rules)
     include_ids, exclude_ids = list(include_ids), list(exclude_ids)
     await _check_reach(actor, rules, [*include_ids, *exclude_ids])
@@ -153,7 +155,7 @@ async def update_audience(
     if name is not None:
         if not clean(name):
             raise ValidationError("Tên đối tượng không được để trống.", field="name")
-        values[Audience.name] = clean(name)
+        values[Audience.name] = fit(clean(name), Audience.name, field="name")
     cleaned = _clean_rules(rules) if rules is not None else None
     if cleaned is not None:
         values[Audience.rules] = cleaned

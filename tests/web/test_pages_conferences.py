@@ -369,6 +369,22 @@ def test_the_change_history_names_what_changed_in_words(served):
     assert "conference created" in english and "session added" in english and "start time" in english
 
 
+def test_a_title_longer_than_its_column_is_refused_beside_its_field(served):
+    """PostgreSQL refuses a string longer than its varchar (SQLite would store it): the service
+    says so first, on both databases, instead of a 500."""
+    admin = session(served)
+    refused = admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị " * 60, description="Đã gõ mô tả"))
+    assert refused.status_code == 422 and error_beside(refused.text, "title") == "Dài quá 500 ký tự."
+    assert "Đã gõ mô tả" in refused.text
+    refused = admin.post("/conferences/new", data=new_conference_form(served, venue_name="Hội trường " * 30))
+    assert refused.status_code == 422 and error_beside(refused.text, "venue_name") == "Dài quá 255 ký tự."
+    conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị có phiên dài")))
+    refused = admin.post(f"/conferences/{conference_id}/sessions", data={"session_title": "Phiên " * 120, "session_start": "08:00"})
+    assert refused.status_code == 422 and error_beside(refused.text, "session_title") == "Dài quá 500 ký tự."
+    english = admin.post("/conferences/new", data=new_conference_form(served, title="x" * 501), headers={"Accept-Language": "en"})
+    assert english.status_code == 422 and error_beside(english.text, "title") == "Longer than 500 characters."
+
+
 def test_the_agenda_is_edited_from_the_page(served):
     admin = session(served)
     conference_id = created_id(admin.post("/conferences/new", data=new_conference_form(served, title="Hội nghị sửa chương trình")))
