@@ -279,6 +279,17 @@ def test_a_plugin_is_switched_on_for_one_district_and_its_settings_saved(site):
     assert refused.status_code == 422 and refused.json()["fields"]
 
 
+def test_the_plugin_page_in_english_names_plugins_and_settings_in_english(site):
+    from plugins.ical.settings import SCHEMA as ICAL
+    from plugins.sms.settings import SCHEMA as SMS
+
+    english = site["admin"].get("/plugins", params={"unit": site["units"]["TU"]["id"]}, headers={"Accept-Language": "en"}).text
+    for vietnamese, translated in (("Lịch (iCalendar)", "Calendar"), (ICAL["imap_port"]["label"], "IMAP port"),
+                                   (ICAL["alarm_minutes"]["label"], "Calendar reminders (minutes before)"),
+                                   (SMS["preset"]["label"], "Built-in SMS gateway preset")):
+        assert vietnamese not in english and translated in english, vietnamese
+
+
 def test_campaign_previews_count_the_chosen_recipients(site):
     admin, conference, audience = site["admin"], site["conference"], site["audience"]
     invited = admin.get(f"/api/v1/conferences/{conference['id']}/invitations").json()["counts"]
