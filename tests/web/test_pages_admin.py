@@ -290,6 +290,11 @@ def test_the_plugin_page_in_english_names_plugins_and_settings_in_english(site):
         assert vietnamese not in english and translated in english, vietnamese
 
 
+def test_a_plugins_message_kind_is_named_in_english_too(site):
+    english = site["admin"].get("/notifications", params={"unit": site["units"]["TU"]["id"]}, headers={"Accept-Language": "en"}).text
+    assert "Invitation to evaluate the conference" in english and "Mời đánh giá hội nghị" not in english
+
+
 def test_campaign_previews_count_the_chosen_recipients(site):
     admin, conference, audience = site["admin"], site["conference"], site["audience"]
     invited = admin.get(f"/api/v1/conferences/{conference['id']}/invitations").json()["counts"]
