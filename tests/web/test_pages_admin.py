@@ -414,6 +414,7 @@ def test_the_audit_log_filters_by_action(site):
     moves = admin.get("/audit", params={"action": "unit.move"})
     actions = set(re.findall(r'data-action="([^"]+)"', moves.text))
     assert actions == {"unit.move"}
+    assert re.search(r"<summary>Dữ liệu kỹ thuật</summary><code>old_parent: \d+; new_parent: \d+</code>", moves.text)  # what moved where
     assert admin.get("/audit", params={"since": "khong-phai-ngay"}).status_code == 422
     future = admin.get("/audit", params={"since": "2099-01-01"})
     assert "data-action=" not in future.text
@@ -427,7 +428,7 @@ def test_the_audit_log_says_in_words_what_was_done_to_what(site):
     assert "Thêm người dự" in row and "Người dự #" in row and "person" not in row
     assert '<option value="staff_user" >Tài khoản cán bộ</option>' in vietnamese
     assert ">Thêm người dự</option>" in vietnamese  # the action filter too
-    assert "<code>" not in vietnamese
+    assert "<code>person" not in vietnamese
     english = admin.get("/audit", headers={"Accept-Language": "en"}).text
     row = re.search(r'<tr data-action="person.create">(.*?)</tr>', english, re.S).group(1)
     assert "Added a person" in row and "Person #" in row

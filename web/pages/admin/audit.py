@@ -21,7 +21,7 @@ PAGE_SIZE = 100
 # the label; a code without a label (a third-party plugin's) is shown as it is.
 OBJECT_TYPES = {  # singular nouns ("Người dự": a person), apart from the menu's plural ones
     "person": Label("Người dự", "audit object"), "conference": Label("Hội nghị", "audit object"), "audience": Label("Đối tượng", "audit object"),
-    "unit": Label("Đơn vị", "audit object"), "staff_user": Label("Tài khoản cán bộ", "audit object"), "token": Label("Khoá API", "audit object"),
+    "unit": Label("Đơn vị", "audit object"), "staff_user": Label("Tài khoản cán bộ", "audit object"), "token": Label("Mã truy cập", "audit object"),
     "material": Label("Tài liệu", "audit object"), "invitation": Label("Lời mời", "audit object"), "series": Label("Chuỗi hội nghị", "audit object"),
     "attendance": Label("Điểm danh", "audit object"), "qr_signing_key": Label("Khoá ký mã QR", "audit object"), "system": Label("Hệ thống", "audit object"),
 }
@@ -43,7 +43,8 @@ ACTIONS = {
     "plugin.set_state": N_("Bật, tắt tiện ích"), "setting.set": N_("Đổi thiết lập"),
     "role.grant": N_("Cấp quyền"), "role.revoke": N_("Thu hồi quyền"),
     "rollcall.export": N_("Xuất kết quả điểm danh"), "retention.purge": N_("Xoá dữ liệu hết hạn lưu giữ"),
-    "token.issue": N_("Tạo khoá API"), "token.rotate": N_("Đổi khoá API"), "token.revoke": N_("Thu hồi khoá API"),
+    # a token is an API key, a personal link, a calendar feed or a scanner device (its purpose is in the details)
+    "token.issue": N_("Cấp mã truy cập"), "token.rotate": N_("Đổi mã truy cập"), "token.revoke": N_("Thu hồi mã truy cập"),
     "unit.create": N_("Tạo đơn vị"), "unit.update": N_("Sửa đơn vị"), "unit.move": N_("Chuyển đơn vị"), "unit.delete": N_("Xoá đơn vị"),
     "user.create": N_("Tạo tài khoản cán bộ"), "user.password_reset": N_("Đặt lại mật khẩu"),
     "user.logout_everywhere": N_("Đăng xuất khỏi mọi nơi"),
