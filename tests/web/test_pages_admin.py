@@ -180,6 +180,24 @@ def test_the_audience_builder_previews_its_count_before_saving(site):
         assert malformed.status_code == 422 and "rules" in malformed.json()["fields"], rules
 
 
+def test_a_second_audience_of_the_same_name_is_refused_keeping_what_was_ticked(site):
+    admin, units = site["admin"], site["units"]
+    tu = units["TU"]["id"]
+    refused = admin.post("/audiences/new", data={"unit_id": tu, "name": "báo cáo viên  toàn tỉnh", "categories": ["propagandist"],
+                                                  "active_only": "1"})
+    assert refused.status_code == 409
+    assert re.search(r'Tên đối tượng <span class="field-error"[^>]*>Đơn vị đã có đối tượng tên &#34;báo cáo viên toàn tỉnh&#34;; đặt tên khác.<',
+                     refused.text), refused.text
+    assert re.search(r'<input[^>]*value="propagandist"[^>]*checked', refused.text)
+    other = admin.post("/audiences/new", data={"unit_id": tu, "name": "Tuyên truyền viên", "categories": ["propagandist"]})
+    assert other.status_code == 303
+    renamed = admin.post(other.headers["location"].split("?")[0], data={"name": "Báo cáo viên toàn tỉnh", "categories": ["propagandist"]})
+    assert renamed.status_code == 409 and "đặt tên khác" in renamed.text
+    # the same name in another unit is another audience
+    assert admin.post("/audiences/new", data={"unit_id": units["HU-TD"]["id"], "name": "Báo cáo viên toàn tỉnh",
+                                              "categories": ["briefer"]}).status_code == 303
+
+
 def test_a_role_granted_on_a_district_shows_only_that_subtree(site):
     admin, units, people = site["admin"], site["units"], site["people"]
     page = admin.get("/users", params={"unit": units["TU"]["id"]})
