@@ -590,6 +590,35 @@ def test_the_campaign_preview_follows_the_text_as_it_is_typed_in_chromium(site):
             context.close()
 
 
+def test_a_table_on_a_phone_keeps_dates_and_badges_whole_in_chromium(site):
+    """At 360 px the attendance history of a person breaks no date ("05/1 2/20 26") and no
+    badge: the table scrolls inside its frame instead, and the page itself does not."""
+    from tests.browser import chromium, has_horizontal_overflow, phone_context
+
+    with chromium() as browser:
+        context = phone_context(browser)
+        page = context.new_page()
+        try:
+            page.goto(f"{site['base']}/login?next=/people/{site['people']['Nguyễn Văn An']['id']}")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_selector(".table-wrap td")
+            lines = page.evaluate("""() => {
+                const lines = (element) => {  // the lines its text takes: distinct tops of the text's boxes
+                    const range = document.createRange(); range.selectNodeContents(element);
+                    return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+                };
+                const date = [...document.querySelectorAll('.table-wrap td')].find((cell) => /\\d\\d\\/\\d\\d\\/\\d{4}/.test(cell.textContent));
+                return {date: lines(date), badge: lines(document.querySelector('.table-wrap td .badge')),
+                        heading: Math.max(...[...document.querySelectorAll('.table-wrap th')].map(lines))};
+            }""")
+            assert lines["date"] <= 2 and lines["badge"] == 1 and lines["heading"] == 1, lines  # "05/12/2030" and "08:00" at most
+            assert not has_horizontal_overflow(page)
+        finally:
+            context.close()
+
+
 async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tmp_path, monkeypatch):
     """The service behind the compose page's audience target: one message per person on the
     console channel, people who opted out and those past the monthly quota left out, quiet
