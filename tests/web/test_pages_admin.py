@@ -425,6 +425,28 @@ def test_the_unit_tree_grows_and_a_unit_moves(site):
     assert 'data-unit="X-LB"' in admin.get("/units").text
 
 
+def test_the_planning_pages_unit_choice_goes_down_the_tree(site):
+    """The dashboard, calendar and list offer the actor's units and one level below; a district
+    chosen offers its communes, a commune chosen stands under its district, not alone at the end."""
+    admin, units = site["admin"], site["units"]
+    assert admin.post("/units", data={"name": "Đảng ủy xã Nội Duệ", "short_code": "HU-TD-ND", "kind": "commune",
+                                      "parent_id": units["HU-TD"]["id"], "timezone": ""}).status_code == 303
+    tree = {unit["short_code"]: unit for unit in admin.get(f"/api/v1/units/{units['TU']['id']}/tree").json()}
+    commune = tree["HU-TD-ND"]["id"]
+
+    def offered(path, unit):
+        select = re.search(r'<select name="unit">(.*?)</select>', admin.get(path, params={"unit": unit}).text, re.S).group(1)
+        return [(int(value), name.strip()) for value, name in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select)]
+
+    for path in ("/", "/calendar", "/conferences"):
+        assert commune not in [value for value, _name in offered(path, units["TU"]["id"])], path
+        district = offered(path, units["HU-TD"]["id"])
+        assert (commune, "· · Đảng ủy xã Nội Duệ") in district, (path, district)
+        down = offered(path, commune)
+        ids = [value for value, _name in down]
+        assert ids.index(units["HU-TD"]["id"]) < ids.index(commune) < ids.index(units["TX-QV"]["id"]), (path, down)
+
+
 def test_the_audit_log_filters_by_action(site):
     admin = site["admin"]
     everything = admin.get("/audit")
