@@ -6,6 +6,7 @@ search as you type and the audience's live preview."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import httpx
@@ -64,6 +65,28 @@ def form_token(html: str) -> str:
 def fragment(client: httpx.Client, url: str, hx_target: str, **params) -> httpx.Response:
     """What htmx asks for: a piece of a page, to put in ``hx_target``."""
     return client.get(url, params=params, headers={**HTMX, "HX-Target": hx_target})
+
+
+@contextlib.contextmanager
+def signed_in_phone(site, path: str, console: list | None = None):
+    """A phone-sized Chromium page signed in as admin, opened at ``path`` (its console messages
+    gathered in ``console``). Chromium is started and stopped here (see the test below)."""
+    from tests.browser import chromium, phone_context
+
+    with chromium() as browser:
+        context = phone_context(browser)
+        page = context.new_page()
+        if console is not None:
+            page.on("console", lambda message: console.append(message.text))
+        try:
+            page.goto(f"{site['base']}/login?next={path}")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url(f"**{path}")
+            yield page
+        finally:
+            context.close()
 
 
 def test_search_finds_nguyen_typed_without_diacritics(site):
@@ -547,98 +570,68 @@ def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site)
     started and stopped here, not by the session's ``browser`` fixture: Playwright's sync API
     keeps an event loop running in this thread while it lives, and the async tests after this
     module could not start theirs."""
-    from tests.browser import chromium, has_horizontal_overflow, phone_context, screenshot
+    from tests.browser import has_horizontal_overflow, screenshot
 
-    with chromium() as browser:
-        context = phone_context(browser)
-        page = context.new_page()
-        try:
-            page.goto(f"{site['base']}/login?next=/people")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button.primary")
-            page.wait_for_url("**/people")
-            page.wait_for_function("() => !!window.htmx")
-            assert page.locator("#people-results .list-item").count() >= 4
-            page.fill("#people-q", "nguyen van")
-            page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
-            assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
-            assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
-            assert not has_horizontal_overflow(page)
-            screenshot(page, "pages-admin-people-search")
+    with signed_in_phone(site, "/people") as page:
+        page.wait_for_function("() => !!window.htmx")
+        assert page.locator("#people-results .list-item").count() >= 4
+        page.fill("#people-q", "nguyen van")
+        page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
+        assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
+        assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-people-search")
 
-            page.goto(f"{site['base']}/audiences/new")
-            page.wait_for_selector("#audience-preview [data-count]")
-            everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-            page.check("input[name=categories][value=cadre]")
-            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
-            cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-            assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
-            page.fill("input[name=q]", "nguyen van an")
-            page.click("#picker-results button:has-text('Thêm')")
-            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
-            assert "Nguyễn Văn An" in page.inner_text("#include-list")
-            assert not has_horizontal_overflow(page)
-            screenshot(page, "pages-admin-audience-preview")
-        finally:
-            context.close()
+        page.goto(f"{site['base']}/audiences/new")
+        page.wait_for_selector("#audience-preview [data-count]")
+        everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        page.check("input[name=categories][value=cadre]")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
+        cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
+        page.fill("input[name=q]", "nguyen van an")
+        page.click("#picker-results button:has-text('Thêm')")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
+        assert "Nguyễn Văn An" in page.inner_text("#include-list")
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-audience-preview")
 
 
 def test_the_campaign_preview_follows_the_text_as_it_is_typed_in_chromium(site):
     """The preview of a free message shows the text while it is typed (no need to leave the box),
     and htmx reads every trigger of the compose form (no syntax error in the console)."""
-    from tests.browser import chromium, has_horizontal_overflow, phone_context
+    from tests.browser import has_horizontal_overflow
 
-    with chromium() as browser:
-        context = phone_context(browser)
-        page = context.new_page()
-        console = []
-        page.on("console", lambda message: console.append(message.text))
-        try:
-            page.goto(f"{site['base']}/login?next=/notifications/compose")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button.primary")
-            page.wait_for_url("**/notifications/compose")
-            page.wait_for_function("() => !!window.htmx")
-            page.select_option("select[name=target]", f"conference:{site['conference']['id']}")
-            page.wait_for_selector("#campaign-preview [data-recipients]")
-            page.type("textarea[name=text]", "Mời các đồng chí dự họp")  # focus stays in the box: no change event
-            page.wait_for_function(
-                "() => (document.querySelector('#campaign-preview .message-body') || {}).textContent?.includes('dự họp')")
-            assert not [text for text in console if "htmx:syntax:error" in text], console
-            assert not has_horizontal_overflow(page)
-        finally:
-            context.close()
+    console = []
+    with signed_in_phone(site, "/notifications/compose", console) as page:
+        page.wait_for_function("() => !!window.htmx")
+        page.select_option("select[name=target]", f"conference:{site['conference']['id']}")
+        page.wait_for_selector("#campaign-preview [data-recipients]")
+        page.type("textarea[name=text]", "Mời các đồng chí dự họp")  # focus stays in the box: no change event
+        page.wait_for_function(
+            "() => (document.querySelector('#campaign-preview .message-body') || {}).textContent?.includes('dự họp')")
+        assert not [text for text in console if "htmx:syntax:error" in text], console
+        assert not has_horizontal_overflow(page)
 
 
 def test_a_table_on_a_phone_keeps_dates_and_badges_whole_in_chromium(site):
     """At 360 px the attendance history of a person breaks no date ("05/1 2/20 26") and no
     badge: the table scrolls inside its frame instead, and the page itself does not."""
-    from tests.browser import chromium, has_horizontal_overflow, phone_context
+    from tests.browser import has_horizontal_overflow
 
-    with chromium() as browser:
-        context = phone_context(browser)
-        page = context.new_page()
-        try:
-            page.goto(f"{site['base']}/login?next=/people/{site['people']['Nguyễn Văn An']['id']}")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button.primary")
-            page.wait_for_selector(".table-wrap td")
-            lines = page.evaluate("""() => {
-                const lines = (element) => {  // the lines its text takes: distinct tops of the text's boxes
-                    const range = document.createRange(); range.selectNodeContents(element);
-                    return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
-                };
-                const date = [...document.querySelectorAll('.table-wrap td')].find((cell) => /\\d\\d\\/\\d\\d\\/\\d{4}/.test(cell.textContent));
-                return {date: lines(date), badge: lines(document.querySelector('.table-wrap td .badge')),
-                        heading: Math.max(...[...document.querySelectorAll('.table-wrap th')].map(lines))};
-            }""")
-            assert lines["date"] <= 2 and lines["badge"] == 1 and lines["heading"] == 1, lines  # "05/12/2030" and "08:00" at most
-            assert not has_horizontal_overflow(page)
-        finally:
-            context.close()
+    with signed_in_phone(site, f"/people/{site['people']['Nguyễn Văn An']['id']}") as page:
+        page.wait_for_selector(".table-wrap td")
+        lines = page.evaluate("""() => {
+            const lines = (element) => {  // the lines its text takes: distinct tops of the text's boxes
+                const range = document.createRange(); range.selectNodeContents(element);
+                return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+            };
+            const date = [...document.querySelectorAll('.table-wrap td')].find((cell) => /\\d\\d\\/\\d\\d\\/\\d{4}/.test(cell.textContent));
+            return {date: lines(date), badge: lines(document.querySelector('.table-wrap td .badge')),
+                    heading: Math.max(...[...document.querySelectorAll('.table-wrap th')].map(lines))};
+        }""")
+        assert lines["date"] <= 2 and lines["badge"] == 1 and lines["heading"] == 1, lines  # "05/12/2030" and "08:00" at most
+        assert not has_horizontal_overflow(page)
 
 
 async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tmp_path, monkeypatch):
