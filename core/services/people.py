@@ -65,7 +65,7 @@ def check_categories(values: Iterable[str]) -> list[str]:
     unknown = [value for value in chosen if value not in CATEGORIES]
     if unknown:
         raise ValidationError(
-            "Đối tượng không hợp lệ: {unknown}. Chọn trong: {choices}.", field="categories", unknown=unknown, choices=CATEGORIES
+            "Thành phần không hợp lệ: {unknown}. Chọn trong: {choices}.", field="categories", unknown=unknown, choices=CATEGORIES
         )
     return chosen
 

@@ -170,6 +170,17 @@ def test_an_import_with_a_bad_row_names_its_row_and_column_and_writes_nothing(si
     assert admin.get("/api/v1/people", params={"unit_id": units["TU"]["id"]}).json()["total"] == before + 2
 
 
+def test_a_persons_categories_are_not_called_audiences(site):
+    """"Đối tượng" is an audience (the menu, the builder); what a person is (báo cáo viên, tuyên
+    truyền viên…) is their "Thành phần", in the form, the directory's filter and the builder."""
+    admin, tu = site["admin"], site["units"]["TU"]["id"]
+    for path in ("/people/new", "/people", "/audiences/new"):
+        page = admin.get(path, params={"unit": tu}).text
+        assert re.search(r"<(legend|label)>Thành phần", page), path
+        english = admin.get(path, params={"unit": tu}, headers={"Accept-Language": "en"}).text
+        assert re.search(r"<(legend|label)>Categories", english) and not re.search(r"<(legend|label)>Audiences", english), path
+
+
 def test_the_audience_builder_previews_its_count_before_saving(site):
     admin, units, people = site["admin"], site["units"], site["people"]
     tu = units["TU"]["id"]
@@ -187,7 +198,7 @@ def test_the_audience_builder_previews_its_count_before_saving(site):
                                                      ("include_ids", people["Lê Văn Cường"]["id"])], headers=HTMX)
     assert 'data-count="%d"' % district_count in fewer.text and "Lê Văn Cường" in fewer.text and "Nguyễn Văn An" not in fewer.text
     wrong = fragment(admin, "/audiences/preview", "audience-preview", unit_id=tu, categories="astronaut")
-    assert wrong.status_code == 422 and "Đối tượng không hợp lệ" in wrong.text
+    assert wrong.status_code == 422 and "Thành phần không hợp lệ" in wrong.text
 
     page = admin.get("/audiences/new", params={"unit": tu})
     saved = admin.post("/audiences/new", data={"_csrf_token": form_token(page.text), "unit_id": tu, "name": "BCV Tiên Du",
