@@ -30,6 +30,9 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         page.fill("input[name=password]", PASSWORD)
         page.click("button.primary")
         page.wait_for_url(re.compile(r"/conferences/new$"))
+        # a long audience name ("Tuyên truyền viên và cộng tác viên dư luận xã hội") wraps; its box keeps its size
+        boxes = page.eval_on_selector_all("label.check input[type=checkbox]", "boxes => boxes.map(box => box.offsetWidth)")
+        assert len(boxes) >= 2 and min(boxes) == max(boxes) >= 12, boxes
 
         page.fill("input[name=title]", "Hội nghị báo cáo viên định kỳ tháng")
         page.select_option("select[name=kind]", "periodic_briefing")
