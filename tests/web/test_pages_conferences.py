@@ -195,7 +195,10 @@ def test_a_monthly_series_from_the_form(served):
                                repeat_count="3")
     first = created_id(admin.post("/conferences/new", data=form))
     editor = admin.get(f"/conferences/{first}").text
-    assert "3 kỳ đã lên lịch" in editor and "FREQ=MONTHLY;BYDAY=2TU;COUNT=3" in editor and "12/03/2030 08:00" in editor
+    assert "3 kỳ đã lên lịch" in editor and "12/03/2030 08:00" in editor
+    assert "(Hàng tháng, Thứ Ba tuần thứ 2)" in editor and "FREQ=" not in editor  # the rule in words, not RFC 5545
+    english = admin.get(f"/conferences/{first}", headers={"Accept-Language": "en"}).text
+    assert "(Monthly, Tuesday of week 2)" in english
     april = admin.get("/calendar", params={"month": "2030-04"}).text  # the second Tuesday of April is the 9th
     assert "Hội nghị báo cáo viên định kỳ" in re.search(r'data-date="2030-04-09">(.*?)</div>', april, re.S).group(1)
     def series_created() -> int:
@@ -424,3 +427,12 @@ def test_the_agenda_is_edited_from_the_page(served):
     assert "Đã bỏ người trình bày." in editor and "Nguyễn Văn Bình" not in editor
     history = admin.get(f"/api/v1/conferences/{conference_id}").json()["changes"]
     assert {"session.title", "session.starts_at", "speaker.name", "speaker_removed"} <= {key for change in history for key in change["changes"]}
+
+
+def test_a_series_rule_reads_in_words():
+    from web.pages.conference_labels import recurrence
+
+    assert recurrence("FREQ=MONTHLY;BYDAY=-1FR;COUNT=6") == "Hàng tháng, Thứ Sáu cuối tháng"
+    assert recurrence("FREQ=MONTHLY;BYMONTHDAY=12") == "Hàng tháng, ngày 12"
+    assert recurrence("FREQ=WEEKLY;BYDAY=MO;UNTIL=20301231T000000Z") == "Hàng tuần, Thứ Hai"
+    assert recurrence("FREQ=DAILY;INTERVAL=2") == "FREQ=DAILY;INTERVAL=2"  # a rule made elsewhere, shown as it is

@@ -4,7 +4,10 @@ the CLI and exports, and a test checks both lists name the same codes."""
 
 from __future__ import annotations
 
+import re
+
 from web.errors import N_
+from web.i18n import gettext as _
 
 KINDS = {
     "periodic_briefing": N_("Hội nghị báo cáo viên định kỳ"),
@@ -53,3 +56,24 @@ CHANGES = {
 LABELS = {"KINDS": KINDS, "FORMATS": FORMATS, "STATUSES": STATUSES, "RSVP": RSVP, "ATTENDANCE": ATTENDANCE, "METHODS": METHODS,
           "MATERIAL_KINDS": MATERIAL_KINDS, "ACCESS": ACCESS, "REPEAT": REPEAT, "WEEKDAYS": WEEKDAYS,
           "WEEKDAYS_SHORT": WEEKDAYS_SHORT, "CHANGES": CHANGES}
+
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_MONTHLY_WEEKDAY = re.compile(r"^FREQ=MONTHLY;BYDAY=(-1|[1-4])(MO|TU|WE|TH|FR|SA|SU)(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+_MONTHLY_DAY = re.compile(r"^FREQ=MONTHLY;BYMONTHDAY=([1-9]|[12][0-9]|3[01])(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+_WEEKLY = re.compile(r"^FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+
+
+def recurrence(rrule: str) -> str:
+    """A series' RFC 5545 rule as a person says it ("Hàng tháng, Thứ Ba tuần thứ 2"): the rules
+    the conference form makes, and a weekly one; any other rule is shown as it is."""
+    if match := _MONTHLY_WEEKDAY.match(rrule):
+        weekday = _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(2))])
+        if match.group(1) == "-1":
+            return _("Hàng tháng, %(weekday)s cuối tháng") % {"weekday": weekday}
+        return _("Hàng tháng, %(weekday)s tuần thứ %(week)d") % {"weekday": weekday, "week": int(match.group(1))}
+    if match := _MONTHLY_DAY.match(rrule):
+        return _("Hàng tháng, ngày %(day)d") % {"day": int(match.group(1))}
+    if match := _WEEKLY.match(rrule):
+        return _("Hàng tuần, %(weekday)s") % {"weekday": _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(1))])}
+    return rrule
+
