@@ -433,6 +433,9 @@ def test_notification_settings_are_checked_and_saved(site):
             "reminder_offsets_hours": "2, 48", "channel_order": "console", "quota_console": "500"}
     wrong = admin.post("/notifications/settings", data={**form, "reminder_offsets_hours": "2, ngày mai"})
     assert wrong.status_code == 422 and "Mốc nhắc lịch" in wrong.text
+    for name, typed in (("reminder_offsets_hours", "2, ngày mai"), ("quiet_start", "22"), ("quiet_end", "6"),
+                        ("channel_order", "console"), ("quota_console", "500")):  # what was typed is shown again, not what is stored
+        assert re.search(rf'<input name="{name}"[^>]* value="{typed}"', wrong.text), name
     saved = admin.post("/notifications/settings", data=form)
     assert saved.status_code == 303
     values = admin.get(f"/api/v1/units/{district}/notification-settings").json()
