@@ -432,7 +432,11 @@ def test_notification_settings_are_checked_and_saved(site):
     form = {"_csrf_token": form_token(page.text), "unit_id": district, "quiet_start": "22", "quiet_end": "6",
             "reminder_offsets_hours": "2, 48", "channel_order": "console", "quota_console": "500"}
     wrong = admin.post("/notifications/settings", data={**form, "reminder_offsets_hours": "2, ngày mai"})
-    assert wrong.status_code == 422 and "Mốc nhắc lịch" in wrong.text
+    assert wrong.status_code == 422 and "Mốc nhắc lịch" in wrong.text and "ví dụ 24, 2." in wrong.text  # the form's way, not [24, 2]
+    quiet = admin.post("/notifications/settings", data={**form, "quiet_start": "25"})
+    assert quiet.status_code == 422 and "ví dụ 21 và 7" in quiet.text and "[" not in re.search(r'role="alert">([^<]*)<', quiet.text).group(1)
+    quota = admin.post("/notifications/settings", data={**form, "quota_console": "-5"})
+    assert quota.status_code == 422 and "để trống (null) là không giới hạn" in quota.text
     for name, typed in (("reminder_offsets_hours", "2, ngày mai"), ("quiet_start", "22"), ("quiet_end", "6"),
                         ("channel_order", "console"), ("quota_console", "500")):  # what was typed is shown again, not what is stored
         assert re.search(rf'<input name="{name}"[^>]* value="{typed}"', wrong.text), name
