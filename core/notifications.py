@@ -156,8 +156,8 @@ def kinds(host=None) -> dict[str, dict]:
 def check_template(text: str, field: str) -> None:
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError as error:
-        raise ValidationError("Mẫu không hợp lệ ({error}); dùng {{ten_bien}} cho biến.", field=field, error=error) from None
+    except ValueError:  # Python's own words ("expected '}' before end of string") are English and technical
+        raise ValidationError("Mẫu không hợp lệ: dấu ngoặc nhọn { } chưa khớp; dùng {ten_bien} cho biến.", field=field) from None
     unknown = sorted(names - set(VARIABLES))
     if unknown:
         raise ValidationError("Biến không có: {unknown}. Dùng được: {variables}.", field=field, unknown=unknown,

@@ -134,12 +134,22 @@ def validation_error(request: Request, error: ValidationException) -> Response:
     return _answer(request, 400, _("Dữ liệu gửi lên không hợp lệ."), fields)
 
 
+def _body_limit_mb(request: Request) -> int | None:
+    """The body limit of the route that refused the request, in whole megabytes (None if unknown)."""
+    handler = request.scope.get("route_handler")
+    limit = handler.resolve_request_max_body_size() if handler is not None else None
+    return limit // (1024 * 1024) if limit and limit >= 1024 * 1024 else None
+
+
 def http_error(request: Request, error: HTTPException) -> Response:
     speak_to(request)
     messages = {401: N_("Vui lòng đăng nhập."), 403: N_("Bạn không có quyền làm việc này."), 404: N_("Không tìm thấy trang này."),
                 405: N_("Phương thức không được hỗ trợ."), 413: N_("Dữ liệu gửi lên quá lớn."),
                 429: N_("Quá nhiều yêu cầu; vui lòng thử lại sau.")}
     message = _(messages[error.status_code]) if error.status_code in messages else error.detail
+    limit = _body_limit_mb(request) if error.status_code == 413 else None
+    if limit:  # say how much is allowed: "too large" alone leaves the organiser guessing
+        message = _("Tệp gửi lên vượt quá giới hạn %(limit)d MB.") % {"limit": limit}
     if isinstance(error, (NotFoundException, NotAuthorizedException, TooManyRequestsException)) and error.detail and (
             error.detail not in ("Not Found", "Unauthorized", "Too Many Requests")):
         message = _(error.detail)  # our own Vietnamese detail (web/auth.py, web/plugin_routes.py)

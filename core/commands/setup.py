@@ -107,6 +107,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     warning = insecure_public_url_warning(settings.public_url)
     if warning:
         print(warning, file=sys.stderr)
+    # the line a newcomer looks for after `make demo`, in their language (uvicorn's own is English)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    address = settings.public_url if args.host in ("0.0.0.0", "::") else f"http://{host}:{args.port}"
+    print(f"Mở {address} trong trình duyệt để bắt đầu (dừng: Ctrl+C).", flush=True)
     uvicorn.run(
         "web.app:create_app",
         factory=True,

@@ -10,6 +10,7 @@ from core import clock
 from core.access import Actor, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.people import check_categories, check_level
 from core.services.units import get_unit
@@ -123,6 +124,16 @@ async def _write_members(audience_id: int, include_ids, exclude_ids) -> None:
         await AudienceMember.insert(*rows)
 
 
+async def _check_name_free(unit_id: int, name: str, *, audience_id: int | None = None) -> None:
+    """Two audiences of one unit never share a name: the organiser ticks audiences by name on the
+    conference page, where two "Báo cáo viên toàn tỉnh" could not be told apart."""
+    query = Audience.select(Audience.name).where(Audience.unit == unit_id)
+    if audience_id is not None:
+        query = query.where(Audience.id != audience_id)
+    if any(row["name"].casefold() == name.casefold() for row in await query):
+        raise Conflict("Đơn vị đã có đối tượng tên \"{name}\"; đặt tên khác.", field="name", name=name)
+
+
 async def create_audience(
     actor: Actor, *, unit_id: int, name: str, rules: dict | None = None, include_ids: Iterable[int] = (), exclude_ids: Iterable[int] = ()
 ) -> dict:
@@ -131,10 +142,12 @@ async def create_audience(
     name = clean(name)
     if not name:
         raise ValidationError("Tên đối tượng không được để trống.", field="name")
+    fit(name, Audience.name, field="name")
     rules = _clean_rules(rules)
     include_ids, exclude_ids = list(include_ids), list(exclude_ids)
     await _check_reach(actor, rules, [*include_ids, *exclude_ids])
     async with transaction():
+        await _check_name_free(unit_id, name)
         row = (await Audience.insert(Audience(name=name, unit=unit_id, rules=rules, created_at=clock.now(), updated_at=clock.now()))
                .returning(Audience.id))[0]
         await _write_members(row["id"], include_ids, exclude_ids)
@@ -153,7 +166,7 @@ async def update_audience(
     if name is not None:
         if not clean(name):
             raise ValidationError("Tên đối tượng không được để trống.", field="name")
-        values[Audience.name] = clean(name)
+        values[Audience.name] = fit(clean(name), Audience.name, field="name")
     cleaned = _clean_rules(rules) if rules is not None else None
     if cleaned is not None:
         values[Audience.rules] = cleaned
@@ -162,6 +175,8 @@ async def update_audience(
     exclude = list(exclude_ids) if exclude_ids is not None else current_exclude
     await _check_reach(actor, cleaned or _clean_rules(audience["rules"]), [*include, *exclude])
     async with transaction():
+        if name is not None:
+            await _check_name_free(audience["unit"], values[Audience.name], audience_id=audience_id)
         await Audience.update(values).where(Audience.id == audience_id)
         await _write_members(audience_id, include, exclude)
         await audit.record(actor, "audience.update", object_type="audience", object_id=audience_id, unit_id=audience["unit"])

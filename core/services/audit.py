@@ -65,7 +65,7 @@ async def list_entries(
         query = query.where(AuditEntry.at < until)
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%") if action.endswith(".") else AuditEntry.action == action)
-    return await query.limit(max(1, min(limit, 1000))).offset(max(0, offset))
+    return await query.limit(max(1, min(limit, 1000))).offset(max(0, offset)).output(load_json=True)  # details as a dict
 
 
 async def actions_seen(actor: Actor, *, unit_path: str) -> list[str]:

@@ -20,6 +20,7 @@ from core import clock, events
 from core.access import Actor, conference_scope, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.units import check_timezone, get_unit
 from core.tables import (
@@ -58,6 +59,7 @@ def _aware(value: Any, field: str) -> dt.datetime:
 def _check_fields(values: dict) -> None:
     if "title" in values and not values["title"]:
         raise ValidationError("Tên hội nghị không được để trống.", field="title")
+    fit(values.get("title"), Conference.title, field="title")
     if "kind" in values and values["kind"] not in KINDS:
         raise ValidationError("Loại hội nghị không hợp lệ. Chọn: {choices}.", field="kind", choices=KINDS)
     if "format" in values and values["format"] not in FORMATS:
@@ -74,7 +76,8 @@ def _clean_venue(venue: dict) -> dict:
     name = clean(venue.get("name"))
     if not name:
         raise ValidationError("Tên điểm cầu không được để trống.", field="venues")
-    url = clean(venue.get("online_url")) or None
+    fit(name, Venue.name, field="venues")
+    url = fit(clean(venue.get("online_url")) or None, Venue.online_url, field="online_url")
     if url and not url.startswith(("https://", "http://")):
         raise ValidationError("Đường dẫn trực tuyến phải bắt đầu bằng https://", field="online_url")
     return {"name": name, "address": clean(venue.get("address")), "host_unit": venue.get("host_unit_id"), "online_url": url}
@@ -264,6 +267,8 @@ def _clean_session(conference: dict, *, title: str, topic: str, starts_at, ends_
     title = clean(title)
     if not title:
         raise ValidationError("Tên phiên không được để trống.", field="title")
+    fit(title, AgendaSession.title, field="title")
+    fit(clean(topic), AgendaSession.topic, field="topic")
     start = _aware(starts_at, "starts_at") if starts_at is not None else None
     end = _aware(ends_at, "ends_at") if ends_at is not None else None
     for value, field in ((start, "starts_at"), (end, "ends_at")):
@@ -316,6 +321,11 @@ async def remove_session(actor: Actor, session_id: int) -> None:
         await _record_change(actor, conference, {"session_removed": (session["title"], None)}, significant=False)
 
 
+def _fit_speaker(values: dict) -> None:
+    for key in ("name", "position_title", "organisation"):
+        fit(values[key], getattr(Speaker, key), field=key)
+
+
 async def add_speaker(
     actor: Actor, conference_id: int, *, session_id: int, person_id: int | None = None, name: str = "",
     position_title: str = "", organisation: str = "",
@@ -333,6 +343,7 @@ async def add_speaker(
     name = clean(name)
     if not name:
         raise ValidationError("Cần tên người trình bày.", field="name")
+    _fit_speaker({"name": name, "position_title": clean(position_title), "organisation": clean(organisation)})
     async with transaction():
         speaker = (await Speaker.insert(Speaker(person=person_id, name=name, position_title=clean(position_title),
                                                 organisation=clean(organisation), unit=conference["unit"])).returning(Speaker.id))[0]
@@ -361,6 +372,7 @@ async def update_speaker(actor: Actor, conference_id: int, *, session_id: int, s
     merged = {key: clean(changes.get(key, speaker[key])) for key in ("name", "position_title", "organisation")}
     if not merged["name"]:
         raise ValidationError("Cần tên người trình bày.", field="name")
+    _fit_speaker(merged)
     diff = {f"speaker.{key}": (speaker[key], value) for key, value in merged.items() if speaker[key] != value}
     if diff:
         async with transaction():

@@ -14,6 +14,7 @@ from core import clock, events
 from core.access import Actor, conference_scope
 from core.db import bulk_insert, transaction
 from core.errors import Conflict, Forbidden, NeedsConfirmation, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.audiences import first_in_order, resolve_conference_audiences
 from core.tables import Conference, Invitation, Person, Venue
@@ -250,7 +251,7 @@ async def respond(
     if invitation["conference_status"] in ("ended", "cancelled"):
         raise Conflict("Hội nghị đã kết thúc hoặc đã huỷ.")
     reason = clean(reason)
-    substitute_name = clean(substitute_name) or None
+    substitute_name = fit(clean(substitute_name) or None, Invitation.substitute_name, field="substitute_name")
     if answer == "excused" and not reason:
         raise ValidationError("Vui lòng nêu lý do vắng mặt.", field="reason")
     if answer == "delegated":

@@ -16,6 +16,7 @@ from core.access import Actor, conference_scope
 from core.config import get_settings
 from core.db import transaction
 from core.errors import Forbidden, NotFound, Phrase, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.storage import default_store
 from core.tables import AgendaSession, Invitation, Material, MaterialStaff, MaterialVersion
@@ -65,7 +66,7 @@ async def _material(material_id: int) -> dict:
 
 
 async def _store(filename: str, chunks: AsyncIterator[bytes]):
-    name = Path(clean(filename)).name
+    name = fit(Path(clean(filename)).name, MaterialVersion.filename, field="file")
     if not name:
         raise ValidationError("Thiếu tên tệp.", field="file")
     blob = await default_store().put_stream(chunks, max_bytes=get_settings().max_upload_bytes)
@@ -86,6 +87,8 @@ async def add_material(
     errors = {}
     if not title:
         errors["title"] = Phrase("Tên tài liệu không được để trống.")
+    elif len(title) > Material.title.length:
+        errors["title"] = Phrase("Dài quá {limit} ký tự.", {"limit": Material.title.length})
     if kind not in KINDS:
         errors["kind"] = Phrase("Loại tài liệu không hợp lệ. Chọn: {choices}.", {"choices": KINDS})
     if access not in ACCESS:

@@ -17,6 +17,7 @@ from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import Attendance, AuditEntry, Invitation, Person, PersonCategory, Unit
@@ -58,7 +59,7 @@ def check_email(raw: str | None) -> str | None:
         return None
     if not _EMAIL.match(text):
         raise ValidationError("Địa chỉ email không hợp lệ: {text!r}", field="email", text=text)
-    return text.lower()
+    return fit(text.lower(), Person.email, field="email")
 
 
 def check_categories(values: Iterable[str]) -> list[str]:
@@ -66,7 +67,7 @@ def check_categories(values: Iterable[str]) -> list[str]:
     unknown = [value for value in chosen if value not in CATEGORIES]
     if unknown:
         raise ValidationError(
-            "Đối tượng không hợp lệ: {unknown}. Chọn trong: {choices}.", field="categories", unknown=unknown, choices=CATEGORIES
+            "Thành phần không hợp lệ: {unknown}. Chọn trong: {choices}.", field="categories", unknown=unknown, choices=CATEGORIES
         )
     return chosen
 
@@ -178,7 +179,7 @@ async def create_person(
                     email=values["email"],
                     unit=unit_id,
                     briefer_level=values["briefer_level"],
-                    position=clean(position) or None,
+                    position=fit(clean(position) or None, Person.position, field="position"),
                     is_head=is_head,
                     created_at=now,
                     updated_at=now,
@@ -213,7 +214,7 @@ async def update_person(actor: Actor, person_id: int, *, allow_shared_phone: boo
     if "briefer_level" in changes:
         values[Person.briefer_level] = check_level(changes["briefer_level"])
     if "position" in changes:
-        values[Person.position] = clean(changes["position"]) or None
+        values[Person.position] = fit(clean(changes["position"]) or None, Person.position, field="position")
     if "is_head" in changes:
         values[Person.is_head] = bool(changes["is_head"])
     if "unit_id" in changes:

@@ -19,6 +19,7 @@ from core.access import Actor, require
 from core.config import get_settings
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.conferences import FORMATS, KINDS, _managed, cancel_conference, create_conference
 from core.services.units import check_timezone, get_unit
@@ -97,6 +98,7 @@ async def create_series(
     title = clean(title)
     if not title:
         raise ValidationError("Tên chuỗi hội nghị không được để trống.", field="title")
+    fit(title, Series.title, field="title")
     if kind not in KINDS:
         raise ValidationError("Loại hội nghị không hợp lệ. Chọn: {choices}.", field="kind", choices=KINDS)
     if format not in FORMATS:

@@ -13,6 +13,7 @@ from core import clock, events
 from core.access import Actor, require
 from core.db import transaction
 from core.errors import Conflict, Label, NotFound, Phrase, ValidationError
+from core.limits import fit
 from core.reads import read_once
 from core.services import audit
 from core.tables import DEFAULT_TIMEZONE, Unit
@@ -57,6 +58,8 @@ def _validate(name: str, short_code: str, kind: str) -> tuple[str, str]:
     short_code = clean(short_code)
     if not name:
         errors["name"] = Phrase("Tên đơn vị không được để trống.")
+    elif len(name) > Unit.name.length:
+        errors["name"] = Phrase("Dài quá {limit} ký tự.", {"limit": Unit.name.length})
     if not _SHORT_CODE.match(short_code):
         errors["short_code"] = Phrase("Mã đơn vị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang (tối đa 64 ký tự).")
     if kind not in UNIT_KINDS:
@@ -116,7 +119,7 @@ async def update_unit(actor: Actor, unit_id: int, *, name: str | None = None, ti
     if name is not None:
         if not clean(name):
             raise ValidationError("Tên đơn vị không được để trống.", field="name")
-        values[Unit.name] = clean(name)
+        values[Unit.name] = fit(clean(name), Unit.name, field="name")
     if timezone is not None:
         values[Unit.timezone] = check_timezone(timezone)
     if values:

@@ -11,7 +11,7 @@ from pathlib import Path
 from core.hookspecs import hookimpl
 from plugins.evaluation import LABEL, REQUIRES  # noqa: F401  (metadata read by the plugin host)
 from plugins.evaluation import tables  # noqa: F401  (imported before the engine is bound)
-from plugins.evaluation.settings import PLUGIN
+from plugins.evaluation.settings import N_, PLUGIN
 
 
 @hookimpl
@@ -62,7 +62,7 @@ def demo_data(progress):
 def message_kinds():
     from plugins.evaluation.services import KIND_OPEN
 
-    return [{"kind": KIND_OPEN, "label": "Mời đánh giá hội nghị", "subject": "Phiếu đánh giá: {title}",
+    return [{"kind": KIND_OPEN, "label": N_("Mời đánh giá hội nghị"), "subject": "Phiếu đánh giá: {title}",
              "default_template": "Kính mời đồng chí {name} cho ý kiến đánh giá {title}. Mở phiếu trên trang cá nhân: {link}"}]
 
 

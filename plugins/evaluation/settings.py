@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+
+def N_(message: str) -> str:
+    """Marks a label for the catalogs (web/locale/en/LC_MESSAGES/evaluation.po); pages translate it when shown."""
+    return message
+
+
 PLUGIN = "evaluation"
 
 SCHEMA: dict[str, dict] = {
     "ask_all_invitees": {"scope": "unit", "type": "bool", "default": False,
-                         "label": "Mời tất cả người được mời đánh giá (mặc định: chỉ người có mặt theo điểm danh)"},
-    "close_after_days": {"scope": "unit", "type": "int", "default": 7, "label": "Số ngày phiếu mở sau khi hội nghị kết thúc"},
+                         "label": N_("Mời tất cả người được mời đánh giá (mặc định: chỉ người có mặt theo điểm danh)")},
+    "close_after_days": {"scope": "unit", "type": "int", "default": 7, "label": N_("Số ngày phiếu mở sau khi hội nghị kết thúc")},
     "anonymous_editable": {"scope": "unit", "type": "bool", "default": True,
-                           "label": "Phiếu ẩn danh: cho sửa bằng mã sửa phiếu (tắt: không sửa được sau khi gửi)"},
+                           "label": N_("Phiếu ẩn danh: cho sửa bằng mã sửa phiếu (tắt: không sửa được sau khi gửi)")},
 }
 
 

@@ -14,31 +14,37 @@ import tomllib
 from core.config import get_settings
 from core.tables import UnitSetting
 
+
+def N_(message: str) -> str:
+    """Marks a label for the catalogs (web/locale/en/LC_MESSAGES/ical.po); pages translate it when shown."""
+    return message
+
+
 PLUGIN = "ical"
 DECLINED_CHOICES = ("cancelled", "hidden")
 
 SCHEMA: dict[str, dict] = {
     # unit scope
-    "organizer_email": {"scope": "unit", "type": "str", "default": "", "label": "Địa chỉ email người tổ chức (ORGANIZER)"},
-    "organizer_name": {"scope": "unit", "type": "str", "default": "", "label": "Tên người tổ chức (mặc định: tên đơn vị)"},
-    "alarm_minutes": {"scope": "unit", "type": "list", "default": [60], "label": "Nhắc trước (phút) trong lịch"},
+    "organizer_email": {"scope": "unit", "type": "str", "default": "", "label": N_("Địa chỉ email người tổ chức (ORGANIZER)")},
+    "organizer_name": {"scope": "unit", "type": "str", "default": "", "label": N_("Tên người tổ chức (mặc định: tên đơn vị)")},
+    "alarm_minutes": {"scope": "unit", "type": "list", "default": [60], "label": N_("Nhắc trước (phút) trong lịch")},
     "declined_in_feed": {"scope": "unit", "type": "str", "default": "cancelled",
-                         "label": "Hội nghị đã từ chối trong lịch cá nhân: \"cancelled\" (hiện là đã huỷ) hoặc \"hidden\" (ẩn)"},
+                         "label": N_("Hội nghị đã từ chối trong lịch cá nhân: \"cancelled\" (hiện là đã huỷ) hoặc \"hidden\" (ẩn)")},
     # deployment scope
     "default_organizer_email": {"scope": "deployment", "type": "str", "default": "",
-                                "label": "Email người tổ chức khi đơn vị chưa đặt (mặc định: noreply@<tên miền>)"},
-    "refresh_minutes": {"scope": "deployment", "type": "int", "default": 60, "label": "Gợi ý làm mới lịch đăng ký (phút)"},
+                                "label": N_("Email người tổ chức khi đơn vị chưa đặt (mặc định: noreply@<tên miền>)")},
+    "refresh_minutes": {"scope": "deployment", "type": "int", "default": 60, "label": N_("Gợi ý làm mới lịch đăng ký (phút)")},
     # the organiser mailbox: when imap_host is set, invitations ask for answers (RSVP=TRUE), name
     # this mailbox as ORGANIZER, and the worker polls it for iTIP REPLY messages
-    "imap_host": {"scope": "deployment", "type": "str", "default": "", "label": "Máy chủ IMAP của hộp thư người tổ chức (để trống: tắt)"},
-    "imap_port": {"scope": "deployment", "type": "int", "default": 993, "label": "Cổng IMAP"},
-    "imap_ssl": {"scope": "deployment", "type": "bool", "default": True, "label": "IMAP qua TLS"},
-    "imap_username": {"scope": "deployment", "type": "str", "default": "", "label": "Tên đăng nhập IMAP"},
-    "imap_password": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": "Mật khẩu IMAP"},
-    "imap_folder": {"scope": "deployment", "type": "str", "default": "INBOX", "label": "Thư mục IMAP chứa thư trả lời"},
+    "imap_host": {"scope": "deployment", "type": "str", "default": "", "label": N_("Máy chủ IMAP của hộp thư người tổ chức (để trống: tắt)")},
+    "imap_port": {"scope": "deployment", "type": "int", "default": 993, "label": N_("Cổng IMAP")},
+    "imap_ssl": {"scope": "deployment", "type": "bool", "default": True, "label": N_("IMAP qua TLS")},
+    "imap_username": {"scope": "deployment", "type": "str", "default": "", "label": N_("Tên đăng nhập IMAP")},
+    "imap_password": {"scope": "deployment", "type": "str", "default": "", "secret": True, "label": N_("Mật khẩu IMAP")},
+    "imap_folder": {"scope": "deployment", "type": "str", "default": "INBOX", "label": N_("Thư mục IMAP chứa thư trả lời")},
     "organizer_mailbox": {"scope": "deployment", "type": "str", "default": "",
-                          "label": "Địa chỉ email của hộp thư người tổ chức (mặc định: tên đăng nhập IMAP)"},
-    "imap_poll_minutes": {"scope": "deployment", "type": "int", "default": 5, "label": "Chu kỳ đọc hộp thư (phút)"},
+                          "label": N_("Địa chỉ email của hộp thư người tổ chức (mặc định: tên đăng nhập IMAP)")},
+    "imap_poll_minutes": {"scope": "deployment", "type": "int", "default": 5, "label": N_("Chu kỳ đọc hộp thư (phút)")},
 }
 _deployment_cache: dict[tuple, dict] = {}
 

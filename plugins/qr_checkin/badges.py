@@ -10,6 +10,7 @@ import functools
 import html
 import io
 import itertools
+import sys
 from pathlib import Path
 
 import qrcode
@@ -25,6 +26,14 @@ from core.tables import Conference, Invitation, Venue
 from plugins.qr_checkin import services
 from plugins.qr_checkin.settings import PLUGIN
 from plugins.qr_checkin.tables import QrBadgeSheet
+
+
+def _(message: str) -> str:
+    """``message`` in the language of the page being rendered: the web app, when it runs in this
+    process, has loaded the catalogs (ours in qr-checkin.po) and knows the request's language; a
+    plugin does not import the web package (``web -> core <- plugins``), so it is looked up."""
+    web_i18n = sys.modules.get("web.i18n")
+    return web_i18n.gettext(message) if web_i18n is not None else message
 
 JOB_KIND = "qr_checkin.badge_sheet"
 BADGES_PER_PART = 1000  # one print file per 1,000 badges (125 A4 pages): browsers print it without choking
@@ -120,9 +129,9 @@ async def _panels(person: dict, conference: dict) -> list[dict]:
     if badge is None:
         return []
     body = badge_html(credential=badge["credential"], short_code=badge["short_code"], name=badge["name"], unit=badge["unit"],
-                      conference_title=badge["title"], venue=badge["venue"])
-    link = '<p><a href="/me/qr_checkin/badges">Mở thẻ điểm danh (xem được khi mất mạng)</a></p>'
-    return [{"title": "Thẻ điểm danh", "html": body + link}]
+                      conference_title=badge["title"], venue=badge["venue"], translate=_)
+    link = f'<p><a href="/me/qr_checkin/badges">{html.escape(_("Mở thẻ điểm danh (xem được khi mất mạng)"))}</a></p>'
+    return [{"title": _("Thẻ điểm danh"), "html": body + link}]
 
 
 def attendee_panels(person: dict, conference: dict):
@@ -132,9 +141,9 @@ def attendee_panels(person: dict, conference: dict):
 def conference_panel(conference: dict) -> list[dict]:
     """Links for staff on the conference page: badge sheets and the scanner."""
     cid = int(conference["id"])
-    return [{"title": "Điểm danh bằng mã QR",
-             "html": f'<p><a href="/qr_checkin/conferences/{cid}/badges">In thẻ điểm danh</a> · '
-                     f'<a href="/qr_checkin/conferences/{cid}/devices">Máy quét</a></p>'}]
+    return [{"title": _("Điểm danh bằng mã QR"),
+             "html": f'<p><a href="/qr_checkin/conferences/{cid}/badges">{html.escape(_("In thẻ điểm danh"))}</a> · '
+                     f'<a href="/qr_checkin/conferences/{cid}/devices">{html.escape(_("Máy quét"))}</a></p>'}]
 
 
 # -- the A4 sheet, as a background job -----------------------------------------------------------

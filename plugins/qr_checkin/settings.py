@@ -7,13 +7,19 @@ import tomllib
 
 from core.config import get_settings
 
+
+def N_(message: str) -> str:
+    """Marks a label for the catalogs (web/locale/en/LC_MESSAGES/qr-checkin.po); pages translate it when shown."""
+    return message
+
+
 PLUGIN = "qr_checkin"
 
 SCHEMA: dict[str, dict] = {
     "staff_scans_only": {"scope": "unit", "type": "bool", "default": False,
-                         "label": "Chỉ cán bộ quét mã (tắt tự điểm danh tại màn hình điểm cầu)"},
+                         "label": N_("Chỉ cán bộ quét mã (tắt tự điểm danh tại màn hình điểm cầu)")},
     "scans_per_second": {"scope": "deployment", "type": "int", "default": 30,
-                         "label": "Số lượt quét tối đa mỗi giây của một máy quét"},
+                         "label": N_("Số lượt quét tối đa mỗi giây của một máy quét")},
 }
 
 

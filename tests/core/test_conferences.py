@@ -121,7 +121,7 @@ async def test_agenda_sessions_and_speakers(db):
     await conferences.add_speaker(SYSTEM, conference["id"], session_id=session["id"], person_id=speaker_person["id"])
     full = await conferences.get_conference(SYSTEM, conference["id"])
     assert [s["name"] for s in full["sessions"][0]["speakers"]] == ["Trần Quốc Bảo", speaker_person["full_name"]]
-    assert full["audiences"][0]["name"] == "Báo cáo viên"
+    assert full["audiences"][0]["name"].startswith("Báo cáo viên")
 
 
 async def test_sessions_and_speakers_are_edited_and_taken_off(db):

@@ -30,6 +30,9 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         page.fill("input[name=password]", PASSWORD)
         page.click("button.primary")
         page.wait_for_url(re.compile(r"/conferences/new$"))
+        # a long audience name ("Tuyên truyền viên và cộng tác viên dư luận xã hội") wraps; its box keeps its size
+        boxes = page.eval_on_selector_all("label.check input[type=checkbox]", "boxes => boxes.map(box => box.offsetWidth)")
+        assert len(boxes) >= 2 and min(boxes) == max(boxes) >= 12, boxes
 
         page.fill("input[name=title]", "Hội nghị báo cáo viên định kỳ tháng")
         page.select_option("select[name=kind]", "periodic_briefing")
@@ -58,6 +61,9 @@ def test_monthly_series_with_a_numbered_document_published_then_a_live_roll_call
         page.locator("#reach [data-testid=reach]", has_text=f"{invited} người").wait_for()  # counted once the editor shows
 
         page.set_input_files("input[data-file]", str(document))
+        page.fill("form[data-upload] input[name=title]", "")  # a title cleared is refused in words beside it
+        page.get_by_role("button", name="Tải lên").click()
+        page.locator('form[data-upload] [data-error-for="title"]', has_text="Tên tài liệu không được để trống.").wait_for()
         page.fill("form[data-upload] input[name=title]", "Công văn về việc tăng cường công tác tuyên truyền miệng")
         page.select_option("form[data-upload] select[name=kind]", "cong_van")
         page.fill("form[data-upload] input[name=official_number]", "978-CV/TU")

@@ -98,7 +98,7 @@ def test_wrong_files_and_forms_are_refused_in_vietnamese(seeded):
     no_unit = admin.post("/api/v1/people/import", files={"file": ("a.csv", b"Ho va ten\nA\n")})
     assert no_unit.status_code == 400
     oversize = _upload(admin, tree["TU"]["id"], b"Ho va ten\n" + b"Nguyen Van A\n" * (33 * 1024 * 1024 // 13))
-    assert oversize.status_code == 413 and oversize.json()["error"] == "Dữ liệu gửi lên quá lớn."
+    assert oversize.status_code == 413 and oversize.json()["error"] == "Tệp gửi lên vượt quá giới hạn 32 MB."
 
     quevo = signed_in(base, "quevo", PASSWORD)
     assert _upload(quevo, tree["TU"]["id"], (HEADER + "Đinh Văn Lạ,,,,\n").encode()).status_code == 404

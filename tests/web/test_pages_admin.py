@@ -6,6 +6,7 @@ search as you type and the audience's live preview."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import httpx
@@ -64,6 +65,28 @@ def form_token(html: str) -> str:
 def fragment(client: httpx.Client, url: str, hx_target: str, **params) -> httpx.Response:
     """What htmx asks for: a piece of a page, to put in ``hx_target``."""
     return client.get(url, params=params, headers={**HTMX, "HX-Target": hx_target})
+
+
+@contextlib.contextmanager
+def signed_in_phone(site, path: str, console: list | None = None):
+    """A phone-sized Chromium page signed in as admin, opened at ``path`` (its console messages
+    gathered in ``console``). Chromium is started and stopped here (see the test below)."""
+    from tests.browser import chromium, phone_context
+
+    with chromium() as browser:
+        context = phone_context(browser)
+        page = context.new_page()
+        if console is not None:
+            page.on("console", lambda message: console.append(message.text))
+        try:
+            page.goto(f"{site['base']}/login?next={path}")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url(f"**{path}")
+            yield page
+        finally:
+            context.close()
 
 
 def test_search_finds_nguyen_typed_without_diacritics(site):
@@ -147,6 +170,17 @@ def test_an_import_with_a_bad_row_names_its_row_and_column_and_writes_nothing(si
     assert admin.get("/api/v1/people", params={"unit_id": units["TU"]["id"]}).json()["total"] == before + 2
 
 
+def test_a_persons_categories_are_not_called_audiences(site):
+    """"Đối tượng" is an audience (the menu, the builder); what a person is (báo cáo viên, tuyên
+    truyền viên…) is their "Thành phần", in the form, the directory's filter and the builder."""
+    admin, tu = site["admin"], site["units"]["TU"]["id"]
+    for path in ("/people/new", "/people", "/audiences/new"):
+        page = admin.get(path, params={"unit": tu}).text
+        assert re.search(r"<(legend|label)>Thành phần", page), path
+        english = admin.get(path, params={"unit": tu}, headers={"Accept-Language": "en"}).text
+        assert re.search(r"<(legend|label)>Categories", english) and not re.search(r"<(legend|label)>Audiences", english), path
+
+
 def test_the_audience_builder_previews_its_count_before_saving(site):
     admin, units, people = site["admin"], site["units"], site["people"]
     tu = units["TU"]["id"]
@@ -164,7 +198,7 @@ def test_the_audience_builder_previews_its_count_before_saving(site):
                                                      ("include_ids", people["Lê Văn Cường"]["id"])], headers=HTMX)
     assert 'data-count="%d"' % district_count in fewer.text and "Lê Văn Cường" in fewer.text and "Nguyễn Văn An" not in fewer.text
     wrong = fragment(admin, "/audiences/preview", "audience-preview", unit_id=tu, categories="astronaut")
-    assert wrong.status_code == 422 and "Đối tượng không hợp lệ" in wrong.text
+    assert wrong.status_code == 422 and "Thành phần không hợp lệ" in wrong.text
 
     page = admin.get("/audiences/new", params={"unit": tu})
     saved = admin.post("/audiences/new", data={"_csrf_token": form_token(page.text), "unit_id": tu, "name": "BCV Tiên Du",
@@ -178,6 +212,24 @@ def test_the_audience_builder_previews_its_count_before_saving(site):
     for rules in ({"unit_ids": ["x"]}, {"briefer_levels": 5}, {"categories": "briefer"}):
         malformed = admin.post("/api/v1/audiences/preview", json={"unit_id": tu, "rules": rules})
         assert malformed.status_code == 422 and "rules" in malformed.json()["fields"], rules
+
+
+def test_a_second_audience_of_the_same_name_is_refused_keeping_what_was_ticked(site):
+    admin, units = site["admin"], site["units"]
+    tu = units["TU"]["id"]
+    refused = admin.post("/audiences/new", data={"unit_id": tu, "name": "báo cáo viên  toàn tỉnh", "categories": ["propagandist"],
+                                                  "active_only": "1"})
+    assert refused.status_code == 409
+    assert re.search(r'Tên đối tượng <span class="field-error"[^>]*>Đơn vị đã có đối tượng tên &#34;báo cáo viên toàn tỉnh&#34;; đặt tên khác.<',
+                     refused.text), refused.text
+    assert re.search(r'<input[^>]*value="propagandist"[^>]*checked', refused.text)
+    other = admin.post("/audiences/new", data={"unit_id": tu, "name": "Tuyên truyền viên", "categories": ["propagandist"]})
+    assert other.status_code == 303
+    renamed = admin.post(other.headers["location"].split("?")[0], data={"name": "Báo cáo viên toàn tỉnh", "categories": ["propagandist"]})
+    assert renamed.status_code == 409 and "đặt tên khác" in renamed.text
+    # the same name in another unit is another audience
+    assert admin.post("/audiences/new", data={"unit_id": units["HU-TD"]["id"], "name": "Báo cáo viên toàn tỉnh",
+                                              "categories": ["briefer"]}).status_code == 303
 
 
 def test_a_role_granted_on_a_district_shows_only_that_subtree(site):
@@ -279,6 +331,22 @@ def test_a_plugin_is_switched_on_for_one_district_and_its_settings_saved(site):
     assert refused.status_code == 422 and refused.json()["fields"]
 
 
+def test_the_plugin_page_in_english_names_plugins_and_settings_in_english(site):
+    from plugins.ical.settings import SCHEMA as ICAL
+    from plugins.sms.settings import SCHEMA as SMS
+
+    english = site["admin"].get("/plugins", params={"unit": site["units"]["TU"]["id"]}, headers={"Accept-Language": "en"}).text
+    for vietnamese, translated in (("Lịch (iCalendar)", "Calendar"), (ICAL["imap_port"]["label"], "IMAP port"),
+                                   (ICAL["alarm_minutes"]["label"], "Calendar reminders (minutes before)"),
+                                   (SMS["preset"]["label"], "Built-in SMS gateway preset")):
+        assert vietnamese not in english and translated in english, vietnamese
+
+
+def test_a_plugins_message_kind_is_named_in_english_too(site):
+    english = site["admin"].get("/notifications", params={"unit": site["units"]["TU"]["id"]}, headers={"Accept-Language": "en"}).text
+    assert "Invitation to evaluate the conference" in english and "Mời đánh giá hội nghị" not in english
+
+
 def test_campaign_previews_count_the_chosen_recipients(site):
     admin, conference, audience = site["admin"], site["conference"], site["audience"]
     invited = admin.get(f"/api/v1/conferences/{conference['id']}/invitations").json()["counts"]
@@ -338,7 +406,8 @@ def test_a_template_error_is_shown_and_nothing_saved(site):
                                                            "channel": "console", "body": "Kính mời {ten} dự {title}"})
     assert refused.status_code == 422 and "Biến không có: ten" in refused.text and "Kính mời {ten} dự {title}" in refused.text
     typed = fragment(admin, "/notifications/templates/preview", "template-preview", unit=tu, channel="console", body="Mời {title")
-    assert typed.status_code == 422 and "Mẫu không hợp lệ" in typed.text
+    assert typed.status_code == 422 and "Mẫu không hợp lệ: dấu ngoặc nhọn { } chưa khớp" in typed.text
+    assert "expected" not in typed.text  # not Python's English
     good = fragment(admin, "/notifications/templates/preview", "template-preview", unit=tu, channel="console",
                     body="Mời đồng chí {name} dự {title}")
     assert good.status_code == 200 and "Mời đồng chí Nguyễn Văn A dự Hội nghị báo cáo viên tháng" in good.text
@@ -363,7 +432,14 @@ def test_notification_settings_are_checked_and_saved(site):
     form = {"_csrf_token": form_token(page.text), "unit_id": district, "quiet_start": "22", "quiet_end": "6",
             "reminder_offsets_hours": "2, 48", "channel_order": "console", "quota_console": "500"}
     wrong = admin.post("/notifications/settings", data={**form, "reminder_offsets_hours": "2, ngày mai"})
-    assert wrong.status_code == 422 and "Mốc nhắc lịch" in wrong.text
+    assert wrong.status_code == 422 and "Mốc nhắc lịch" in wrong.text and "ví dụ 24, 2." in wrong.text  # the form's way, not [24, 2]
+    quiet = admin.post("/notifications/settings", data={**form, "quiet_start": "25"})
+    assert quiet.status_code == 422 and "ví dụ 21 và 7" in quiet.text and "[" not in re.search(r'role="alert">([^<]*)<', quiet.text).group(1)
+    quota = admin.post("/notifications/settings", data={**form, "quota_console": "-5"})
+    assert quota.status_code == 422 and "để trống (null) là không giới hạn" in quota.text
+    for name, typed in (("reminder_offsets_hours", "2, ngày mai"), ("quiet_start", "22"), ("quiet_end", "6"),
+                        ("channel_order", "console"), ("quota_console", "500")):  # what was typed is shown again, not what is stored
+        assert re.search(rf'<input name="{name}"[^>]* value="{typed}"', wrong.text), name
     saved = admin.post("/notifications/settings", data=form)
     assert saved.status_code == 303
     values = admin.get(f"/api/v1/units/{district}/notification-settings").json()
@@ -390,6 +466,28 @@ def test_the_unit_tree_grows_and_a_unit_moves(site):
     assert 'data-unit="X-LB"' in admin.get("/units").text
 
 
+def test_the_planning_pages_unit_choice_goes_down_the_tree(site):
+    """The dashboard, calendar and list offer the actor's units and one level below; a district
+    chosen offers its communes, a commune chosen stands under its district, not alone at the end."""
+    admin, units = site["admin"], site["units"]
+    assert admin.post("/units", data={"name": "Đảng ủy xã Nội Duệ", "short_code": "HU-TD-ND", "kind": "commune",
+                                      "parent_id": units["HU-TD"]["id"], "timezone": ""}).status_code == 303
+    tree = {unit["short_code"]: unit for unit in admin.get(f"/api/v1/units/{units['TU']['id']}/tree").json()}
+    commune = tree["HU-TD-ND"]["id"]
+
+    def offered(path, unit):
+        select = re.search(r'<select name="unit">(.*?)</select>', admin.get(path, params={"unit": unit}).text, re.S).group(1)
+        return [(int(value), name.strip()) for value, name in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select)]
+
+    for path in ("/", "/calendar", "/conferences"):
+        assert commune not in [value for value, _name in offered(path, units["TU"]["id"])], path
+        district = offered(path, units["HU-TD"]["id"])
+        assert (commune, "· · Đảng ủy xã Nội Duệ") in district, (path, district)
+        down = offered(path, commune)
+        ids = [value for value, _name in down]
+        assert ids.index(units["HU-TD"]["id"]) < ids.index(commune) < ids.index(units["TX-QV"]["id"]), (path, down)
+
+
 def test_the_audit_log_filters_by_action(site):
     admin = site["admin"]
     everything = admin.get("/audit")
@@ -397,9 +495,25 @@ def test_the_audit_log_filters_by_action(site):
     moves = admin.get("/audit", params={"action": "unit.move"})
     actions = set(re.findall(r'data-action="([^"]+)"', moves.text))
     assert actions == {"unit.move"}
+    assert re.search(r"<summary>Dữ liệu kỹ thuật</summary><code>old_parent: \d+; new_parent: \d+</code>", moves.text)  # what moved where
     assert admin.get("/audit", params={"since": "khong-phai-ngay"}).status_code == 422
     future = admin.get("/audit", params={"since": "2099-01-01"})
     assert "data-action=" not in future.text
+
+
+def test_the_audit_log_says_in_words_what_was_done_to_what(site):
+    """A person reads "Thêm người dự" on "Người dự #3", not the codes person.create and person."""
+    admin = site["admin"]
+    vietnamese = admin.get("/audit").text
+    row = re.search(r'<tr data-action="person.create">(.*?)</tr>', vietnamese, re.S).group(1)
+    assert "Thêm người dự" in row and "Người dự #" in row and "person" not in row
+    assert '<option value="staff_user" >Tài khoản cán bộ</option>' in vietnamese
+    assert ">Thêm người dự</option>" in vietnamese  # the action filter too
+    assert "<code>person" not in vietnamese
+    english = admin.get("/audit", headers={"Accept-Language": "en"}).text
+    row = re.search(r'<tr data-action="person.create">(.*?)</tr>', english, re.S).group(1)
+    assert "Added a person" in row and "Person #" in row
+    assert ">Object type<" in english and ">Audiences<select" not in english
 
 
 def test_every_admin_page_needs_a_session_and_answers_in_english_too(site):
@@ -474,41 +588,68 @@ def test_people_search_and_audience_preview_update_as_you_type_in_chromium(site)
     started and stopped here, not by the session's ``browser`` fixture: Playwright's sync API
     keeps an event loop running in this thread while it lives, and the async tests after this
     module could not start theirs."""
-    from tests.browser import chromium, has_horizontal_overflow, phone_context, screenshot
+    from tests.browser import has_horizontal_overflow, screenshot
 
-    with chromium() as browser:
-        context = phone_context(browser)
-        page = context.new_page()
-        try:
-            page.goto(f"{site['base']}/login?next=/people")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button.primary")
-            page.wait_for_url("**/people")
-            page.wait_for_function("() => !!window.htmx")
-            assert page.locator("#people-results .list-item").count() >= 4
-            page.fill("#people-q", "nguyen van")
-            page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
-            assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
-            assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
-            assert not has_horizontal_overflow(page)
-            screenshot(page, "pages-admin-people-search")
+    with signed_in_phone(site, "/people") as page:
+        page.wait_for_function("() => !!window.htmx")
+        assert page.locator("#people-results .list-item").count() >= 4
+        page.fill("#people-q", "nguyen van")
+        page.wait_for_function("() => document.querySelector('#people-results [data-total]').dataset.total === '1'")
+        assert page.locator("#people-results .list-item").all_inner_texts()[0].startswith("Nguyễn Văn An")
+        assert "q=nguyen+van" in page.url or "q=nguyen%20van" in page.url  # the address keeps the search
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-people-search")
 
-            page.goto(f"{site['base']}/audiences/new")
-            page.wait_for_selector("#audience-preview [data-count]")
-            everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-            page.check("input[name=categories][value=cadre]")
-            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
-            cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
-            assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
-            page.fill("input[name=q]", "nguyen van an")
-            page.click("#picker-results button:has-text('Thêm')")
-            page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
-            assert "Nguyễn Văn An" in page.inner_text("#include-list")
-            assert not has_horizontal_overflow(page)
-            screenshot(page, "pages-admin-audience-preview")
-        finally:
-            context.close()
+        page.goto(f"{site['base']}/audiences/new")
+        page.wait_for_selector("#audience-preview [data-count]")
+        everyone = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        page.check("input[name=categories][value=cadre]")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count !== '{everyone}'")
+        cadres = int(page.locator("#audience-preview [data-count]").get_attribute("data-count"))
+        assert 1 <= cadres < everyone and "Lê Văn Cường" in page.inner_text("#audience-preview")
+        page.fill("input[name=q]", "nguyen van an")
+        page.click("#picker-results button:has-text('Thêm')")
+        page.wait_for_function(f"() => document.querySelector('#audience-preview [data-count]').dataset.count === '{cadres + 1}'")
+        assert "Nguyễn Văn An" in page.inner_text("#include-list")
+        assert not has_horizontal_overflow(page)
+        screenshot(page, "pages-admin-audience-preview")
+
+
+def test_the_campaign_preview_follows_the_text_as_it_is_typed_in_chromium(site):
+    """The preview of a free message shows the text while it is typed (no need to leave the box),
+    and htmx reads every trigger of the compose form (no syntax error in the console)."""
+    from tests.browser import has_horizontal_overflow
+
+    console = []
+    with signed_in_phone(site, "/notifications/compose", console) as page:
+        page.wait_for_function("() => !!window.htmx")
+        page.select_option("select[name=target]", f"conference:{site['conference']['id']}")
+        page.wait_for_selector("#campaign-preview [data-recipients]")
+        page.type("textarea[name=text]", "Mời các đồng chí dự họp")  # focus stays in the box: no change event
+        page.wait_for_function(
+            "() => (document.querySelector('#campaign-preview .message-body') || {}).textContent?.includes('dự họp')")
+        assert not [text for text in console if "htmx:syntax:error" in text], console
+        assert not has_horizontal_overflow(page)
+
+
+def test_a_table_on_a_phone_keeps_dates_and_badges_whole_in_chromium(site):
+    """At 360 px the attendance history of a person breaks no date ("05/1 2/20 26") and no
+    badge: the table scrolls inside its frame instead, and the page itself does not."""
+    from tests.browser import has_horizontal_overflow
+
+    with signed_in_phone(site, f"/people/{site['people']['Nguyễn Văn An']['id']}") as page:
+        page.wait_for_selector(".table-wrap td")
+        lines = page.evaluate("""() => {
+            const lines = (element) => {  // the lines its text takes: distinct tops of the text's boxes
+                const range = document.createRange(); range.selectNodeContents(element);
+                return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+            };
+            const date = [...document.querySelectorAll('.table-wrap td')].find((cell) => /\\d\\d\\/\\d\\d\\/\\d{4}/.test(cell.textContent));
+            return {date: lines(date), badge: lines(document.querySelector('.table-wrap td .badge')),
+                    heading: Math.max(...[...document.querySelectorAll('.table-wrap th')].map(lines))};
+        }""")
+        assert lines["date"] <= 2 and lines["badge"] == 1 and lines["heading"] == 1, lines  # "05/12/2030" and "08:00" at most
+        assert not has_horizontal_overflow(page)
 
 
 async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tmp_path, monkeypatch):

@@ -233,7 +233,7 @@ class AudiencesController(Controller):
     async def detail(self, actor: Actor, audience_id: int) -> AudienceOut:
         return convert(await audiences.get_audience(actor, audience_id), AudienceOut)
 
-    @patch("/{audience_id:int}", responses=answers(200, AudienceOut, AUDIENCE_EXAMPLE, errors=(403, 404, 422)))
+    @patch("/{audience_id:int}", responses=answers(200, AudienceOut, AUDIENCE_EXAMPLE, errors=(403, 404, 409, 422)))
     async def update(self, actor: Actor, audience_id: int, data: AudienceUpdate) -> AudienceOut:
         """Edit an audience; published conferences keep their invitations until re-resolved."""
         changes = given_fields(data)

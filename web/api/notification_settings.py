@@ -49,13 +49,14 @@ def check_setting(name: str, value: Any, known: list[str]) -> Any:
     """The value to store for ``notifications.<name>``, or a ValidationError on the field ``name``."""
     if name == "quiet_hours":
         if not (isinstance(value, list) and len(value) == 2 and all(_whole_number(h) and 0 <= h <= 23 for h in value)):
-            raise ValidationError("Giờ yên lặng là hai số giờ từ 0 đến 23: [bắt đầu, kết thúc], ví dụ [21, 7] "
-                                  "(không gửi tin từ 21 giờ đến 7 giờ sáng); [0, 0] là không có giờ yên lặng.", field=name)
+            # said so that it reads on the settings page (two boxes) as well as in the API (a list)
+            raise ValidationError("Giờ yên lặng là hai số giờ từ 0 đến 23, bắt đầu và kết thúc: ví dụ 21 và 7 "
+                                  "(không gửi tin từ 21 giờ đến 7 giờ sáng); 0 và 0 là không có giờ yên lặng.", field=name)
         return value
     if name == "reminder_offsets_hours":
         if not isinstance(value, list) or not all(_whole_number(h) and 1 <= h <= MAX_REMINDER_HOURS for h in value):
             raise ValidationError("Mốc nhắc lịch là số giờ trước giờ bắt đầu, mỗi mốc từ 1 đến {max_reminder_hours} "
-                                  "(30 ngày), ví dụ [24, 2].", field=name, max_reminder_hours=MAX_REMINDER_HOURS)
+                                  "(30 ngày), ví dụ 24, 2.", field=name, max_reminder_hours=MAX_REMINDER_HOURS)
         if len(value) > MAX_REMINDERS or len(set(value)) != len(value):
             raise ValidationError("Tối đa {max_reminders} mốc nhắc lịch, không trùng nhau.", field=name,
                                   max_reminders=MAX_REMINDERS)
@@ -70,7 +71,7 @@ def check_setting(name: str, value: Any, known: list[str]) -> Any:
             raise ValidationError("Kênh không có: {channel}. Các kênh hiện có: {known}.", field=name, channel=channel,
                                   known=known)
         if value is not None and not (_whole_number(value) and 0 <= value <= MAX_QUOTA):
-            raise ValidationError("Hạn mức tháng là số tin từ 0 đến {max_quota}, hoặc null để không giới hạn.", field=name,
+            raise ValidationError("Hạn mức tháng là số tin từ 0 đến {max_quota}; để trống (null) là không giới hạn.", field=name,
                                   max_quota=f"{MAX_QUOTA:,}".replace(",", "."))
         return value
     raise ValidationError("Thiết lập không có: notifications.{name}. Dùng được: {known}.", field="key", name=name,

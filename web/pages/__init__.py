@@ -34,7 +34,9 @@ def template_environment(plugin_folders: list[str], locale: str = i18n.DEFAULT_L
     environment.extend(translation_locale=locale)
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
                                         npgettext=i18n.npgettext)
-    environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time)
+    from web.pages.conference_labels import recurrence
+
+    environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time, recurrence=recurrence)
     environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale, unit_options=unit_options)
     return environment
 

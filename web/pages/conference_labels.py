@@ -4,7 +4,10 @@ the CLI and exports, and a test checks both lists name the same codes."""
 
 from __future__ import annotations
 
+import re
+
 from web.errors import N_
+from web.i18n import gettext as _
 
 KINDS = {
     "periodic_briefing": N_("Hội nghị báo cáo viên định kỳ"),
@@ -33,6 +36,44 @@ REPEAT = {"none": N_("Không lặp (một lần)"), "monthly_weekday": N_("Hàng
 WEEKDAYS = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ nhật"))
 WEEKDAYS_SHORT = (N_("T2"), N_("T3"), N_("T4"), N_("T5"), N_("T6"), N_("T7"), N_("CN"))
 
+# What a line of the conference's change history names (the keys core/services/conferences.py
+# writes); the page shows the words, never the keys.
+CHANGES = {
+    "created": N_("lập hội nghị"), "status": N_("trạng thái"), "title": N_("tên hội nghị"), "description": N_("nội dung chính"),
+    "kind": N_("loại hội nghị"), "format": N_("hình thức"), "starts_at": N_("giờ bắt đầu"), "ends_at": N_("giờ kết thúc"),
+    "timezone": N_("múi giờ"), "is_public": N_("công khai"), "audiences": N_("đối tượng được mời"),
+    "venue_added": N_("thêm điểm cầu"), "venue_removed": N_("bỏ điểm cầu"), "venue.name": N_("tên điểm cầu"),
+    "venue.address": N_("địa chỉ điểm cầu"), "venue.host_unit": N_("đơn vị chủ trì điểm cầu"),
+    "venue.online_url": N_("đường dẫn trực tuyến"),
+    "session_added": N_("thêm phiên"), "session_removed": N_("bỏ phiên"),
+    "session.title": N_("tên phiên"), "session.topic": N_("chủ đề phiên"),
+    "session.starts_at": N_("giờ bắt đầu phiên"), "session.ends_at": N_("giờ kết thúc phiên"),
+    "speaker_added": N_("thêm người trình bày"), "speaker_removed": N_("bỏ người trình bày"),
+    "speaker.name": N_("tên người trình bày"), "speaker.position_title": N_("chức vụ người trình bày"),
+    "speaker.organisation": N_("cơ quan người trình bày"),
+}
+
 LABELS = {"KINDS": KINDS, "FORMATS": FORMATS, "STATUSES": STATUSES, "RSVP": RSVP, "ATTENDANCE": ATTENDANCE, "METHODS": METHODS,
           "MATERIAL_KINDS": MATERIAL_KINDS, "ACCESS": ACCESS, "REPEAT": REPEAT, "WEEKDAYS": WEEKDAYS,
-          "WEEKDAYS_SHORT": WEEKDAYS_SHORT}
+          "WEEKDAYS_SHORT": WEEKDAYS_SHORT, "CHANGES": CHANGES}
+
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_MONTHLY_WEEKDAY = re.compile(r"^FREQ=MONTHLY;BYDAY=(-1|[1-4])(MO|TU|WE|TH|FR|SA|SU)(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+_MONTHLY_DAY = re.compile(r"^FREQ=MONTHLY;BYMONTHDAY=([1-9]|[12][0-9]|3[01])(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+_WEEKLY = re.compile(r"^FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(;COUNT=\d+|;UNTIL=[0-9TZ]+)?$")
+
+
+def recurrence(rrule: str) -> str:
+    """A series' RFC 5545 rule as a person says it ("Hàng tháng, Thứ Ba tuần thứ 2"): the rules
+    the conference form makes, and a weekly one; any other rule is shown as it is."""
+    if match := _MONTHLY_WEEKDAY.match(rrule):
+        weekday = _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(2))])
+        if match.group(1) == "-1":
+            return _("Hàng tháng, %(weekday)s cuối tháng") % {"weekday": weekday}
+        return _("Hàng tháng, %(weekday)s tuần thứ %(week)d") % {"weekday": weekday, "week": int(match.group(1))}
+    if match := _MONTHLY_DAY.match(rrule):
+        return _("Hàng tháng, ngày %(day)d") % {"day": int(match.group(1))}
+    if match := _WEEKLY.match(rrule):
+        return _("Hàng tuần, %(weekday)s") % {"weekday": _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(1))])}
+    return rrule
+

@@ -25,11 +25,11 @@ PAGE_SIZE = 50
 
 async def chosen_unit(actor: Actor, unit: int | None) -> tuple[dict | None, list[dict]]:
     """The unit a page is about: the one asked for (if the actor sees it), else the first of
-    the actor's units; with the units to choose from (the actor's own and one level below)."""
+    the actor's units; with the units to choose from (see :func:`planning_choices`)."""
     tops = await home_units(actor)
-    choices = list(await planning_choices(tops))
-    if unit is not None:
-        picked = await view_unit(actor, unit)  # NotFound for a unit out of reach
+    picked = await view_unit(actor, unit) if unit is not None else None  # NotFound for a unit out of reach
+    choices = list(await planning_choices(tops, picked))
+    if picked is not None:
         if all(choice["id"] != picked["id"] for choice in choices):
             choices.append(picked)
         return picked, choices
@@ -38,13 +38,23 @@ async def chosen_unit(actor: Actor, unit: int | None) -> tuple[dict | None, list
     return await view_unit(actor, tops[0]["id"]), choices
 
 
-async def planning_choices(tops: list[dict]) -> list[dict]:
+async def planning_choices(tops: list[dict], picked: dict | None = None) -> list[dict]:
+    """The actor's units and one level below them; when a unit further down is picked, also the
+    way down to it, each step with the units one level below, so that choosing a district offers
+    its communes, and so on down the tree (the picked unit never stands alone out of its place)."""
     from core.tables import Unit
 
     if not tops:
         return []
+    opened = {top["id"] for top in tops}
+    if picked is not None:
+        parts = picked["path"].strip("/").split("/")
+        for depth in range(len(parts)):
+            path = "/" + "/".join(parts[:depth + 1]) + "/"
+            if any(path.startswith(top["path"]) for top in tops):
+                opened.add(int(parts[depth]))
     rows = await Unit.select(Unit.id, Unit.name, Unit.path, Unit.depth, Unit.parent).where(
-        Unit.id.is_in([top["id"] for top in tops]) | Unit.parent.is_in([top["id"] for top in tops])).order_by(Unit.path).limit(300)
+        Unit.id.is_in(list(opened)) | Unit.parent.is_in(list(opened))).order_by(Unit.path).limit(300)
     return rows
 
 

@@ -110,7 +110,7 @@ def test_an_upload_over_the_limit_is_refused_with_413(small_limit_app: ModuleApp
     assert at_limit.status_code == 201, at_limit.text
 
     declared = _upload(module, b"%PDF-1.4\n" + b"0" * MB, "qua-lon.pdf")
-    assert declared.status_code == 413 and declared.json()["error"] == "Dữ liệu gửi lên quá lớn.", declared.text
+    assert declared.status_code == 413 and declared.json()["error"] == "Tệp gửi lên vượt quá giới hạn 1 MB.", declared.text
 
     def chunks():  # no Content-Length: refused once the stream passes the limit
         yield b"%PDF-1.4\n"

@@ -194,13 +194,15 @@ def _numbers(text: str) -> list[int] | str:
 
 
 async def _settings_page(request: Request, actor: Actor, unit: dict, *, error: str = "", errors: dict | None = None,
-                         status_code: int = 200, flash: str = "") -> Template:
+                         status_code: int = 200, flash: str = "", typed: dict | None = None) -> Template:
+    """The settings in force; ``typed``: the refused form's values, shown again as they were typed."""
     host = request.app.state.plugin_host
     in_force = await settings_in_force(host, unit)
     usage = {name: await notifications.quota_usage(unit["id"], unit["path"], name) for name in in_force.channels}
     return await page(request, actor, "admin/notifications_settings.html", status_code=status_code, unit=unit,
                       choices=await unit_choices(actor), settings=in_force, usage=usage, panels=await settings_panels(host, unit),
-                      is_admin=actor.has("admin", unit["path"]), error=error, errors=errors or {}, section="settings", flash=flash)
+                      is_admin=actor.has("admin", unit["path"]), error=error, errors=errors or {}, section="settings", flash=flash,
+                      typed=typed or {})
 
 
 @get("/notifications/settings", opt=STAFF, include_in_schema=False)
@@ -233,7 +235,8 @@ async def save_settings(request: Request, actor: Actor) -> Template | Redirect:
         for key, value in checked_values.items():
             await notifications.set_unit_setting(actor, current["id"], key, value)
     except ValidationError as refused:
-        return await _settings_page(request, actor, current, **refusal(refused), status_code=422)
+        return await _settings_page(request, actor, current, **refusal(refused), status_code=422,
+                                    typed={key: value for key, value in fields.items() if isinstance(value, str)})
     return Redirect(f"/notifications/settings?unit={current['id']}&saved=1", status_code=303)
 
 

@@ -47,7 +47,8 @@
       var params = new URLSearchParams();
       ["title", "kind", "access", "official_number", "official_date"].forEach(function (name) {
         var field = form.querySelector('[name="' + name + '"]');
-        if (field && field.value) { params.set(name, field.value); }
+        // the title always goes, even empty: the server then says "Tên tài liệu không được để trống."
+        if (field && (field.value || name === "title")) { params.set(name, field.value); }
       });
       params.set("filename", chosen.name);
       var request = new XMLHttpRequest();
