@@ -195,6 +195,18 @@ async def test_no_answer_after_the_request_leaves_the_message_unknown(db, gatewa
     assert len(gateway.requests) == 1  # never resent blindly
 
 
+async def test_a_get_gateway_dropping_a_reused_connection_is_never_sent_twice(db, gateway, configure_sms):
+    """HTTP clients may resend an idempotent request (GET) when a kept-alive connection breaks;
+    for an SMS gateway that would be a second message."""
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, method="GET", url=f"{gateway.url}/esms?Phone={{{{to}}}}&Content={{{{text}}}}"))
+    conference, group = await _invite(tree, count=2)
+    gateway.plan("ok", "drop")  # the second request goes on the connection the first one opened
+    await _queue_and_send(host, conference)
+    assert [request["method"] for request in gateway.requests] == ["GET", "GET"]
+    assert [m["status"] for m in await _messages()] == ["sent", "unknown"]
+
+
 async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms, caplog):
     tree = await make_tree()
     host = configure_sms(esms(gateway, url=f"{gateway.url}/esms?key={{{{api_key}}}}"))
@@ -204,7 +216,7 @@ async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms
         await _queue_and_send(host, conference)
     assert gateway.requests[0]["query"]["key"] == "KEY-123456"  # it did go to the gateway
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "HTTP Request" in logged  # httpx did log the request line...
+    assert "SMS gateway request POST http://127.0.0.1" in logged  # the request line was logged...
     assert "KEY-123456" not in logged and "SECRET-abcdef" not in logged  # ...without the key
     errors = " ".join(m["error"] for m in await _messages())
     assert "KEY-123456" not in errors and "SECRET-abcdef" not in errors
