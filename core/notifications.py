@@ -410,11 +410,18 @@ async def send_one_time_code(host, *, person_id: int, code: str, purpose: str) -
     raise Conflict("Không gửi được mã: đơn vị chưa bật kênh nào gửi được mã xác nhận (SMS) hoặc người này không có số điện thoại.")
 
 
+# The two statements every message of a campaign makes, written out: Piccolo's query builder
+# costs more CPU than the statement itself (0.13 against 0.06 ms on SQLite, 0.33 against 0.23
+# on PostgreSQL), and at 200 messages a second that is a tenth of a core.
+_CLAIM = ("UPDATE message SET status = 'sending', sending_at = {} WHERE id = {} AND status = 'queued' "
+          "RETURNING id")
+_RECORD_SENT = "UPDATE message SET status = 'sent', sent_at = {}, provider_id = {} WHERE id = {}"
+
+
 async def _send(host, message: dict, channel: Channel, *, reread: bool = True) -> dict | None:
     """queued -> sending (committed) -> channel call outside any transaction -> sent | failed.
     Returns the message as recorded (``reread``; a campaign does not need it: one query less)."""
-    claimed = await Message.update({Message.status: "sending", Message.sending_at: clock.now()}).where(
-        (Message.id == message["id"]) & (Message.status == "queued")).returning(Message.id)
+    claimed = await Message.raw(_CLAIM, clock.now(), message["id"])
     if not claimed:
         return await Message.select().where(Message.id == message["id"]).first() if reread else None
     attachments = []
@@ -441,8 +448,7 @@ async def _send(host, message: dict, channel: Channel, *, reread: bool = True) -
         reason = str(error) if isinstance(error, SendError) else repr(error)
         await Message.update({Message.status: "failed", Message.error: reason[:1000]}).where(Message.id == message["id"])
     else:
-        await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
-            Message.id == message["id"])
+        await Message.raw(_RECORD_SENT, clock.now(), provider_id, message["id"])
         _fault("message_recorded", channel.name)
     return await Message.select().where(Message.id == message["id"]).first() if reread else None
 
