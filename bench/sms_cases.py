@@ -48,7 +48,12 @@ def _worker(toml: Path):
         env["DATABASE_URL"] = engine.config["dsn"]
     else:
         env.update({"DATABASE_URL": "", "HOINGHI_VAR_DIR": str(Path(engine.path).parent)})
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env, cwd=ROOT,
+    # HOINGHI_BENCH_SMS_PROFILE=<file>: the worker runs under cProfile (CPU clock) and writes its
+    # profile to <file>.<database> when it stops: where its CPU per message goes
+    profile = os.environ.get("HOINGHI_BENCH_SMS_PROFILE")
+    wrapper = ["-m", "bench.profiled", f"{profile}.{engine.engine_type}"] if profile else []
+    command = [sys.executable, *(wrapper or ["-m"]), "core.cli", "worker"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield process

@@ -133,8 +133,11 @@ def all_job_handlers(host: PluginHost) -> dict:
 
     async def send_messages(job):
         await notifications.reconcile_stale()
-        if await notifications.send_due(host, limit=notifications.SEND_PER_JOB) >= notifications.SEND_PER_JOB:
-            # a campaign larger than one round: the next round at once, under a fresh lease
+        deadline = notifications.ROUND_CLOCK() + SEND_ROUND_SECONDS
+        attempted = await notifications.send_due(host, limit=notifications.SEND_PER_JOB, deadline=deadline)
+        if attempted >= notifications.SEND_PER_JOB or notifications.ROUND_CLOCK() >= deadline:
+            # a campaign larger than one round, or a slow channel out of the round's time: the
+            # next round at once, under a fresh lease
             await schedule("send_messages", run_at=clock.now(), dedupe_key=job["dedupe_key"] or "core:send_messages:more")
 
     async def conference_reminder(job):
@@ -168,6 +171,9 @@ async def retry_dead(delivery_id: int) -> None:
 # -- scheduled jobs -------------------------------------------------------------------------
 
 LEASE = dt.timedelta(seconds=int(os.environ.get("HOINGHI_JOB_LEASE_SECONDS", "300")))
+# a round of send_messages starts no message after this: half the lease, so the round's last
+# calls (a channel's retries with backoff, a slow answer) still end well inside it
+SEND_ROUND_SECONDS = LEASE.total_seconds() / 2
 
 
 _fault_counts: dict[str, int] = {}

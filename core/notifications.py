@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import string
+import time
 import zoneinfo
 from typing import Any, Protocol
 
@@ -409,11 +410,18 @@ async def send_one_time_code(host, *, person_id: int, code: str, purpose: str) -
     raise Conflict("Không gửi được mã: đơn vị chưa bật kênh nào gửi được mã xác nhận (SMS) hoặc người này không có số điện thoại.")
 
 
+# The two statements every message of a campaign makes, written out: Piccolo's query builder
+# costs more CPU than the statement itself (0.13 against 0.06 ms on SQLite, 0.33 against 0.23
+# on PostgreSQL), and at 200 messages a second that is a tenth of a core.
+_CLAIM = ("UPDATE message SET status = 'sending', sending_at = {} WHERE id = {} AND status = 'queued' "
+          "RETURNING id")
+_RECORD_SENT = "UPDATE message SET status = 'sent', sent_at = {}, provider_id = {} WHERE id = {}"
+
+
 async def _send(host, message: dict, channel: Channel, *, reread: bool = True) -> dict | None:
     """queued -> sending (committed) -> channel call outside any transaction -> sent | failed.
     Returns the message as recorded (``reread``; a campaign does not need it: one query less)."""
-    claimed = await Message.update({Message.status: "sending", Message.sending_at: clock.now()}).where(
-        (Message.id == message["id"]) & (Message.status == "queued")).returning(Message.id)
+    claimed = await Message.raw(_CLAIM, clock.now(), message["id"])
     if not claimed:
         return await Message.select().where(Message.id == message["id"]).first() if reread else None
     attachments = []
@@ -440,8 +448,7 @@ async def _send(host, message: dict, channel: Channel, *, reread: bool = True) -
         reason = str(error) if isinstance(error, SendError) else repr(error)
         await Message.update({Message.status: "failed", Message.error: reason[:1000]}).where(Message.id == message["id"])
     else:
-        await Message.update({Message.status: "sent", Message.sent_at: clock.now(), Message.provider_id: provider_id}).where(
-            Message.id == message["id"])
+        await Message.raw(_RECORD_SENT, clock.now(), provider_id, message["id"])
         _fault("message_recorded", channel.name)
     return await Message.select().where(Message.id == message["id"]).first() if reread else None
 
@@ -462,13 +469,18 @@ async def _requeue(message: dict, error: TransientSendError) -> None:
 
 
 SEND_CHUNK = 500
-# one round of the send_messages job: 10 s at 200 messages/s, well inside the job's lease at the
-# rates channels are paced to; a larger campaign goes on in further rounds
+# one round of the send_messages job: 10 s at 200 messages/s; a larger campaign goes on in
+# further rounds. A slow channel (a few messages a second) would need longer than the job's
+# lease for that many, so a round also stops starting messages after half the lease
+# (``jobs.SEND_ROUND_SECONDS``): another worker never takes the job over while it still sends.
 SEND_PER_JOB = 2000
+ROUND_CLOCK = time.monotonic  # the clock of a round's time budget (a test paces on virtual time)
 
 
-async def send_due(host, *, limit: int = 500) -> int:
-    """Send queued messages whose time came, at most ``limit``; returns how many were attempted.
+async def send_due(host, *, limit: int = 500, deadline: float | None = None) -> int:
+    """Send queued messages whose time came, at most ``limit``, none started at or after
+    ``deadline`` (on ``ROUND_CLOCK``; the rest stay queued for the next round); returns how many
+    were attempted.
 
     Due messages are read a chunk at a time; the next chunk is read while the previous one is
     still being sent, so a channel's window never runs dry between chunks (at most two chunks
@@ -480,11 +492,18 @@ async def send_due(host, *, limit: int = 500) -> int:
     after = 0
     previous: list[asyncio.Future] = []
 
+    def out_of_time() -> bool:
+        return deadline is not None and ROUND_CLOCK() >= deadline
+
     async def send_in_gate(message: dict, channel: Channel) -> None:
+        nonlocal attempted
         async with gates[channel.name]:
+            if out_of_time():  # not claimed: it stays queued, untouched
+                attempted -= 1
+                return
             await _send(host, message, channel, reread=False)
 
-    while attempted < limit:
+    while attempted < limit and not out_of_time():
         due = await Message.select().where(
             (Message.status == "queued") & (Message.send_after <= clock.now()) & (Message.id > after)).order_by(
             Message.id).limit(min(SEND_CHUNK, limit - attempted))

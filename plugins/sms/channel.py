@@ -33,14 +33,17 @@ def settings_values(overrides: dict | None = None) -> dict:
     return apply_preset(deployment_values(SCHEMA, PLUGIN, overrides), defaults)
 
 
-@functools.lru_cache(maxsize=8)
-def _gateway(config: GatewayConfig) -> HttpGateway:
-    # one per configuration and process: the pacing must be shared by every send
-    return HttpGateway(config)
+_http_gateways: dict[GatewayConfig, HttpGateway] = {}
 
 
 def gateway_for(values: dict) -> HttpGateway:
-    return _gateway(GatewayConfig.from_settings(values))
+    """The HTTP backend of these settings: one per configuration and process, so its pacing is
+    shared by every send."""
+    config = GatewayConfig.from_settings(values)
+    gateway = _http_gateways.get(config)
+    if gateway is None:
+        gateway = _http_gateways[config] = HttpGateway(config)
+    return gateway
 
 
 _smpp_backends: dict = {}
@@ -60,9 +63,12 @@ def smpp_for(values: dict):
 
 
 async def close_backends() -> None:
-    """Unbind every SMPP session of the running event loop (worker shutdown, tests)."""
+    """Unbind every SMPP session and close every HTTP connection pool of the running event loop
+    (worker shutdown, tests)."""
     for backend in list(_smpp_backends.values()):
         await backend.aclose()
+    for gateway in list(_http_gateways.values()):
+        await gateway.aclose()
 
 
 def configured(values: dict) -> bool:

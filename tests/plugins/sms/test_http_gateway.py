@@ -195,6 +195,18 @@ async def test_no_answer_after_the_request_leaves_the_message_unknown(db, gatewa
     assert len(gateway.requests) == 1  # never resent blindly
 
 
+async def test_a_get_gateway_dropping_a_reused_connection_is_never_sent_twice(db, gateway, configure_sms):
+    """HTTP clients may resend an idempotent request (GET) when a kept-alive connection breaks;
+    for an SMS gateway that would be a second message."""
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, method="GET", url=f"{gateway.url}/esms?Phone={{{{to}}}}&Content={{{{text}}}}"))
+    conference, group = await _invite(tree, count=2)
+    gateway.plan("ok", "drop")  # the second request goes on the connection the first one opened
+    await _queue_and_send(host, conference)
+    assert [request["method"] for request in gateway.requests] == ["GET", "GET"]
+    assert [m["status"] for m in await _messages()] == ["sent", "unknown"]
+
+
 async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms, caplog):
     tree = await make_tree()
     host = configure_sms(esms(gateway, url=f"{gateway.url}/esms?key={{{{api_key}}}}"))
@@ -204,7 +216,7 @@ async def test_credentials_never_reach_logs_or_errors(db, gateway, configure_sms
         await _queue_and_send(host, conference)
     assert gateway.requests[0]["query"]["key"] == "KEY-123456"  # it did go to the gateway
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "HTTP Request" in logged  # httpx did log the request line...
+    assert "SMS gateway request POST http://127.0.0.1" in logged  # the request line was logged...
     assert "KEY-123456" not in logged and "SECRET-abcdef" not in logged  # ...without the key
     errors = " ".join(m["error"] for m in await _messages())
     assert "KEY-123456" not in errors and "SECRET-abcdef" not in errors
@@ -358,3 +370,31 @@ async def test_the_pages_preview_lines_show_the_same_segments_and_saving(db, gat
     assert parts["Số tin mỗi người (mã hoá ucs2)"] == "2" and parts["Tổng số tin"] == "2.000"
     assert parts["Chi phí ước tính"] == "1.600.000" and parts["Gửi không dấu sẽ tiết kiệm"] == "1.000 tin (50%)"
     assert await preview_parts(host, tree["province"], channel="email", subject="", body=body, recipients=1) == []
+
+
+async def test_a_slow_channel_ends_its_round_within_the_time_budget_and_goes_on_in_the_next(db, gateway, configure_sms,
+                                                                                              monkeypatch):
+    """On virtual time: a gateway paced at 8/s and rounds of 1 s (instead of half the 5-minute
+    lease) send 9 messages a round (t = 0 .. 1.0) and leave the rest queued, never claimed."""
+    from plugins.sms.channel import gateway_for, settings_values
+
+    tree = await make_tree()
+    host = configure_sms(esms(gateway, rate_per_second=8))
+    conference, group = await _invite(tree, count=20)
+    virtual = VirtualTime()
+    pacer = gateway_for(settings_values()).pacer
+    pacer.monotonic, pacer.sleep = virtual.monotonic, virtual.sleep
+    monkeypatch.setattr(notifications, "ROUND_CLOCK", virtual.monotonic)
+    monkeypatch.setattr(jobs, "SEND_ROUND_SECONDS", 1.0)
+    await notifications.queue_conference_messages(SYSTEM, host, kind="invitation", conference_id=conference["id"])
+    handlers = jobs.all_job_handlers(host)
+    first = await jobs.run_due_jobs(handlers)
+    assert first["rescheduled"] == 1 and len(gateway.requests) == 9  # starts at 0, 0.125, ..., 1.0: then out of time
+    statuses = [m["status"] for m in await _messages()]
+    assert statuses.count("sent") == 9 and statuses.count("queued") == 11  # the rest untouched, none left sending
+    second = await jobs.run_due_jobs(handlers)
+    assert second["rescheduled"] == 1 and len(gateway.requests) == 17  # 1.125 .. 2.0 s
+    assert (await jobs.run_due_jobs(handlers))["done"] == 1 and len(gateway.requests) == 20  # the last 3, in time: done
+    phones = sorted(request["json"]["Phone"] for request in gateway.requests)
+    assert phones == sorted(f"09120000{i:02d}" for i in range(20))  # each once
+    assert {m["status"] for m in await _messages()} == {"sent"}
