@@ -113,3 +113,12 @@ def test_what_a_refusal_names_is_a_label():
     bare = [f"{path}:{call.lineno}" for path, call in _calls("require", "require_any")
             for keyword in call.keywords if keyword.arg == "what" and isinstance(keyword.value, ast.Constant)]
     assert not bare, "\n".join(bare)
+
+
+def test_phone_numbers_are_shown_as_people_here_write_them():
+    from web.i18n import local_phone
+
+    assert local_phone("+84912345678") == "0912 345 678"
+    assert local_phone("+842223812345") == "0222 3812 345"  # a Bắc Ninh landline
+    assert local_phone("+14155550100") == "+1 415-555-0100"  # abroad: the international form
+    assert local_phone("không rõ") == "không rõ" and local_phone(None) == local_phone("") == ""

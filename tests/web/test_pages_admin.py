@@ -97,6 +97,7 @@ def test_search_finds_nguyen_typed_without_diacritics(site):
     assert "Trần Thị Bình" not in found.text and 'data-total="2"' in found.text
     narrowed = fragment(admin, "/people", "people-results", q="nguyen van", unit=units["TU"]["id"])
     assert 'data-total="1"' in narrowed.text and "Phạm Nguyên Hà" not in narrowed.text
+    assert "0912 345 001" in narrowed.text and "+84" not in narrowed.text  # the phone as people write it
     no_middle = fragment(admin, "/people", "people-results", q="guyen", unit=units["TU"]["id"])
     assert 'data-total="0"' in no_middle.text  # prefixes of words, not any substring
     by_unit = fragment(admin, "/people", "people-results", q="", unit=units["HU-TD"]["id"], category="briefer")

@@ -36,7 +36,8 @@ def template_environment(plugin_folders: list[str], locale: str = i18n.DEFAULT_L
                                         npgettext=i18n.npgettext)
     from web.pages.conference_labels import recurrence
 
-    environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time, recurrence=recurrence)
+    environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time, recurrence=recurrence,
+                               phone=i18n.local_phone)
     environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale, unit_options=unit_options)
     return environment
 
