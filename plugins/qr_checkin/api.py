@@ -18,7 +18,11 @@ from plugins.qr_checkin.settings import PLUGIN, deployment_setting
 
 DEVICE_HEADER = "x-device-token"
 RATE_LIMIT_STORE = "qr_checkin_rate_limit"
-DEVICE_OPT = {"plugin": PLUGIN, "unit_from": "device_token", "exclude_from_csrf": True}
+# no session can reach these routes (web/security.py drops the cookie), so none is loaded either
+DEVICE_OPT = {"plugin": PLUGIN, "unit_from": "device_token", "exclude_from_csrf": True, "skip_session": True}
+# a few hundred bytes of JSON: gzip would cost more CPU than it saves (the roster and a batch's
+# answers are large, and stay compressed)
+SMALL_ANSWER_OPT = {**DEVICE_OPT, "skip_compression": True}
 
 
 def device_identifier(request: Request) -> str:
@@ -85,12 +89,12 @@ def _out(answer: dict) -> dict:
 def build_routes() -> list:
     limiter = rate_limit().middleware
 
-    @get("/api/v1/qr_checkin/device", opt=DEVICE_OPT, middleware=[limiter])
+    @get("/api/v1/qr_checkin/device", opt=SMALL_ANSWER_OPT, middleware=[limiter])
     async def device_info(request: Request) -> dict:
         """This scanner: its conference, venue and the server's clock (to measure the offset)."""
         return await services.device_overview(await _device(request))
 
-    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=DEVICE_OPT, middleware=[limiter], status_code=200)
+    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=SMALL_ANSWER_OPT, middleware=[limiter], status_code=200)
     async def scan(request: Request, conference_id: int, data: ScanIn) -> ScanOut:
         """Quét một mã: status là checked_in, already_checked_in, not_invited, wrong_conference,
         wrong_venue, revoked, forged hoặc expired. Gửi lại cùng nonce nhận lại đúng câu trả lời cũ."""
