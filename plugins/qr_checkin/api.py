@@ -1,6 +1,7 @@
 """The scan API, for scanner devices: ``X-Device-Token`` authenticates, session cookies are
 ignored and CSRF does not apply (a cross-site page cannot set the header). Each route is rate
-limited per device token (Litestar's rate limiting, counters in a store every process shares),
+limited per device token (Litestar's rate limiting, counters in a store every process shares;
+one Redis round trip per request, see rate_limit.py),
 never per client address: a whole hall shares one address."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 
 from core.services import tokens
 from plugins.qr_checkin import services
+from plugins.qr_checkin.rate_limit import device_rate_limit
 from plugins.qr_checkin.settings import PLUGIN, deployment_setting
 
 DEVICE_HEADER = "x-device-token"
@@ -32,8 +34,7 @@ def device_identifier(request: Request) -> str:
 
 
 def rate_limit() -> RateLimitConfig:
-    return RateLimitConfig(rate_limit=("second", int(deployment_setting("scans_per_second"))), identifier_for_request=device_identifier,
-                           store=RATE_LIMIT_STORE)
+    return device_rate_limit(int(deployment_setting("scans_per_second")), device_identifier, RATE_LIMIT_STORE)
 
 
 async def _device(request: Request, conference_id: int | None = None) -> services.Device:
