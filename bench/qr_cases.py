@@ -9,7 +9,10 @@ production with several processes), the load generator (bench/qr_loadgen.py) in 
   PostgreSQL, 600 on SQLite), re-scans/s and invalid credentials/s (at least as fast as first
   scans), a bare endpoint of the same app (a static file) for the HTTP ceiling;
 * the raw-driver version of the scan's two statements (the credential lookup, the attendance
-  insert) at the same concurrency, measured in the same run: the ratio first-scans / raw.
+  insert) at the same concurrency, measured in the same run: the ratio first-scans / raw;
+* CPU milliseconds per first scan of the server's processes and of the load generator, which
+  depend far less on the machine's load than the rates do (the database server's own CPU,
+  PostgreSQL's, is not in them).
 
 ``qr_badge_sheet_10k``: the A4 badge sheet of a 10,000-invitee conference as a background job
 (target < 60 s).
