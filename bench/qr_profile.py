@@ -6,6 +6,13 @@ for a first scan, a re-scan, a forged credential and a typed short code; then pr
 statements of one first scan. ``--cpu`` adds the app's CPU time per scan (``time.process_time``
 of the whole process: the test client's share included, so read it as an upper bound);
 ``--profile=FILE`` writes a cProfile of the first scans (app and client in one thread).
+
+``--served`` measures the server alone: the same app behind a real uvicorn server in this
+process (uvloop, httptools, the access log, as ``hoinghi serve`` runs it), loaded by
+bench/qr_loadgen.py in its own process (closed loop, 16 devices): CPU milliseconds per request
+of this process (the server, its SQLite threads included) and of the load generator, for first
+scans, re-scans, forged credentials and the bare endpoint; with ``--profile=FILE`` the cProfile
+is of the served requests only.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ os.environ.setdefault("HOINGHI_SECRET_KEY", "bench-secret-key-" + "x" * 40)
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 PEOPLE = 400
+SERVED_PEOPLE = 6000  # enough distinct first scans for a few seconds of closed loop
+SERVED_DEVICES = 16
+SERVED_SECONDS = 4
 
 
 class StatementCounter:
@@ -53,7 +63,7 @@ class StatementCounter:
         return len(self.statements), self.transactions
 
 
-async def _world(kind: str):
+async def _world(kind: str, people: int = PEOPLE, devices: int = 1):
     from bench import qr_cases
     from bench.databases import bench_database
     from core.access import Actor
@@ -62,9 +72,10 @@ async def _world(kind: str):
 
     context = bench_database(kind)
     engine = await context.__aenter__()
-    conference = await qr_cases._conference_of(PEOPLE)
+    conference = await qr_cases._conference_of(people)
     rendered = await services.credentials_for(conference["id"])
-    token = (await tokens.issue_device_token(Actor.system_actor("bench"), conference_id=conference["id"], label="Máy đo"))[1]
+    token = [(await tokens.issue_device_token(Actor.system_actor("bench"), conference_id=conference["id"], label=f"Máy đo {i}"))[1]
+             for i in range(devices)]
     if kind == "postgres":
         location = {"DATABASE_URL": engine.config["dsn"]}
     else:
@@ -72,7 +83,68 @@ async def _world(kind: str):
     return context, conference, rendered, token, location
 
 
-async def _serve_and_count(conference: dict, rendered: list[dict], token: str, location: dict, cpu: bool, profile: str | None) -> None:
+async def _served(app, conference: dict, rendered: list[dict], device_tokens: list[str], forged: str, profile: str | None) -> None:
+    """CPU per request of a real server (this process) and of the load generator (its own process)."""
+    import json
+    import logging
+    import subprocess
+
+    import uvicorn
+
+    from bench import qr_cases
+
+    access = logging.getLogger("uvicorn.access")  # logged as in production, written nowhere
+    access.addHandler(logging.FileHandler(os.devnull))
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    port = qr_cases._free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", loop="none", http="httptools",
+                                           log_config=None, access_log=True))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    workdir = Path(tempfile.mkdtemp(prefix="hoinghi-qr-profile-"))
+    (workdir / "items.json").write_text(json.dumps([c["credential"] for c in rendered]))
+    half = len(rendered) // 2
+    seconds = SERVED_SECONDS
+    spec = {"base": f"http://127.0.0.1:{port}", "path": f"/api/v1/qr_checkin/conferences/{conference['id']}/scans",
+            "tokens": device_tokens, "items": str(workdir / "items.json"), "server_pid": os.getpid(), "runs": {
+                "warm": {"mode": "closed", "concurrency": 4, "seconds": 1, "item": forged},
+                "first scan": {"mode": "closed", "concurrency": SERVED_DEVICES, "seconds": seconds, "from": 400, "to": half},
+                "re-scan": {"mode": "closed", "concurrency": SERVED_DEVICES, "seconds": seconds, "from": 400, "to": 500, "cycle": True},
+                "forged credential": {"mode": "closed", "concurrency": SERVED_DEVICES, "seconds": seconds, "item": forged},
+                "bare (static file)": {"mode": "closed", "concurrency": SERVED_DEVICES, "seconds": seconds, "item": "",
+                                       "method": "GET", "path": "/static/qr_checkin/sw.js"},
+            }}
+    (workdir / "spec.json").write_text(json.dumps(spec))
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    loadgen = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.qr_loadgen", str(workdir / "spec.json"),
+                                                   cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE)
+    output, _ = await loadgen.communicate()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    server.should_exit = True
+    await serving
+    results = json.loads(output)
+    print(f"  served by uvicorn in this process, {SERVED_DEVICES} devices, closed loop {seconds} s each"
+          f" (req/s depends on the machine's load; CPU ms per request does not):")
+    for label, result in results.items():
+        if label == "warm":
+            continue
+        print(f"  {label:<18} server {result['server_cpu_ms']:6.2f} ms CPU, load generator {result['client_cpu_ms']:5.2f} ms CPU"
+              f" per request; {result['per_second']:6.0f} req/s, {result['errors']} errors {result['statuses']}", flush=True)
+    if profile:
+        print(f"  cProfile of the served requests written to {profile}")
+
+
+async def _serve_and_count(conference: dict, rendered: list[dict], device_tokens: list[str], location: dict, cpu: bool,
+                           profile: str | None, served: bool = False) -> None:
     import importlib
     import logging
 
@@ -84,6 +156,10 @@ async def _serve_and_count(conference: dict, rendered: list[dict], token: str, l
     toml = Path(tempfile.mkdtemp(prefix="hoinghi-qr-profile-")) / "plugins.toml"
     toml.write_text('[plugins.qr_checkin]\ndefault = "on"\n\n[plugins.qr_checkin.settings]\nscans_per_second = 100000\n')
     os.environ.update({**location, "HOINGHI_PLUGINS_TOML": str(toml), "HOINGHI_NO_WORKER": "1"})
+    from bench import qr_cases
+
+    if served and qr_cases._redis_reachable():  # the rate-limit counters where the benchmark's server keeps them
+        os.environ.update({"REDIS_URL": "redis://127.0.0.1:6379/0", "HOINGHI_REDIS_NAMESPACE": f"qr-profile-{os.getpid()}"})
     reset_settings()
     engine = make_engine(get_settings())
     importlib.import_module("core.piccolo_conf").DB = engine  # the app's process_engine()
@@ -96,7 +172,7 @@ async def _serve_and_count(conference: dict, rendered: list[dict], token: str, l
     app = create_app()
     # the app in this thread and loop (Litestar's test clients run it in a thread: a profile would miss it)
     async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1") as client:
-        client.headers["X-Device-Token"] = token
+        client.headers["X-Device-Token"] = device_tokens[0]
 
         async def post(body: dict) -> str:
             response = await client.post(path, json=body)
@@ -130,6 +206,9 @@ async def _serve_and_count(conference: dict, rendered: list[dict], token: str, l
                   f" status {status}", flush=True)
 
         await post({"credential": rendered[-1]["credential"]})  # warm the process caches, as a running server has
+        if served:
+            await _served(app, conference, rendered[:-1], device_tokens, forged, profile)
+            return
         batch = 100
         forged_bodies = [{"credential": forged}] * batch
         quarters = [rendered[i * batch:(i + 1) * batch] for i in range(4)]
@@ -157,10 +236,11 @@ async def _serve_and_count(conference: dict, rendered: list[dict], token: str, l
             print("    " + " ".join(statement.split())[:160])
 
 
-async def main(kind: str, cpu: bool, profile: str | None) -> None:
-    context, conference, rendered, token, location = await _world(kind)
+async def main(kind: str, cpu: bool, profile: str | None, served: bool) -> None:
+    context, conference, rendered, device_tokens, location = await _world(
+        kind, SERVED_PEOPLE if served else PEOPLE, SERVED_DEVICES if served else 1)
     try:
-        await _serve_and_count(conference, rendered, token, location, cpu, profile)
+        await _serve_and_count(conference, rendered, device_tokens, location, cpu, profile, served)
     finally:
         await context.__aexit__(None, None, None)
 
@@ -169,4 +249,9 @@ if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     print(f"qr_checkin scan profile ({arguments[0] if arguments else 'sqlite'}):")
     profile_to = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--profile=")), None)
-    asyncio.run(main(arguments[0] if arguments else "sqlite", "--cpu" in sys.argv, profile_to))
+    served = "--served" in sys.argv
+    if served:
+        import uvloop  # as uvicorn runs the server
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    asyncio.run(main(arguments[0] if arguments else "sqlite", "--cpu" in sys.argv, profile_to, served))

@@ -15,6 +15,7 @@ import importlib
 import importlib.metadata
 import inspect
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable
@@ -154,6 +155,7 @@ class PluginHost:
         self.infos = infos
         self.configs = configs
         self._generation: int | None = None
+        self._generation_read_at = 0.0  # time.monotonic() of the last read of the generation counter
         self._hooks: dict[frozenset[str], UnitHooks] = {}
         self._enabled: dict[str, frozenset[str]] = {}
 
@@ -161,16 +163,23 @@ class PluginHost:
     def available(self) -> list[str]:
         return sorted(name for name, config in self.configs.items() if config.available)
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, fresh_within: float) -> None:
+        if self._generation is not None and time.monotonic() - self._generation_read_at < fresh_within:
+            return
         row = await PluginGeneration.select(PluginGeneration.generation).first()
+        self._generation_read_at = time.monotonic()
         generation = row["generation"] if row else 0
         if generation != self._generation:
             self._generation, self._hooks, self._enabled = generation, {}, {}
 
-    async def enabled_for_path(self, unit_path: str) -> frozenset[str]:
+    async def enabled_for_path(self, unit_path: str, *, fresh_within: float = 0.0) -> frozenset[str]:
         """Plugins on for the unit at ``unit_path``: root default, then each ancestor's explicit
-        state down to the unit (locked plugins keep the root default), then requirements."""
-        await self._refresh()
+        state down to the unit (locked plugins keep the root default), then requirements.
+
+        The switches are re-read when the database's generation counter moved, which is read at
+        every call, or, with ``fresh_within``, when it was read more than that many seconds ago
+        (a hot path: a switch made in another process is then seen that late; in this one, at once)."""
+        await self._refresh(fresh_within)
         cached = self._enabled.get(unit_path)
         if cached is not None:
             return cached
@@ -236,6 +245,7 @@ class PluginHost:
                 PluginGeneration.id.is_not_null())
             await audit.record(actor, "plugin.set_state", object_type="unit", object_id=unit_id, unit_id=unit_id,
                                plugin=plugin, state=state)
+        self._generation = None  # this process sees its own switch at once, whatever ``fresh_within``
         if state == "off":
             await _cancel_pending_work(self, unit["path"], plugin)
 

@@ -26,6 +26,7 @@ from web.throttle import LockedOut, begin_attempt
 
 ACCESS_LEVELS = ("public", "staff", "attendee")
 SESSION_COOKIE = "hoinghi_session"
+SKIP_SESSION = "skip_session"
 
 
 _ROTATE = "hoinghi.rotate_session"
@@ -96,8 +97,9 @@ class SessionConfig(ServerSideSessionConfig):
 
 def session_config() -> ServerSideSessionConfig:
     # Lax, so a personal link opened from an SMS app keeps its session; CSRF tokens guard unsafe requests.
+    # ``opt={"skip_session": True}``: a route no session can reach (check_csrf_declaration) loads none
     return SessionConfig(key=SESSION_COOKIE, store="sessions", samesite="lax", httponly=True,
-                         secure=get_settings().secure_cookies, max_age=12 * 3600)
+                         secure=get_settings().secure_cookies, max_age=12 * 3600, exclude_opt_key=SKIP_SESSION)
 
 
 async def current_actor(request: ASGIConnection) -> Actor:
@@ -217,5 +219,7 @@ def check_csrf_declaration(path: str, opt: dict) -> None:
     session_reached = opt.get("access") in ("staff", "attendee") or opt.get("unit_from") == "attendee_session"
     if opt.get("exclude_from_csrf") and session_reached:
         raise RuntimeError(f"route {path} is reached through a session, so it may not be marked exclude_from_csrf")
+    if opt.get(SKIP_SESSION) and not opt.get("exclude_from_csrf"):
+        raise RuntimeError(f"route {path} skips the session: only a route no session can reach (exclude_from_csrf) may")
     if opt.get("unit_from") == "device_token" and not opt.get("exclude_from_csrf"):
         raise RuntimeError(f"route {path} is authenticated by a device token: mark it opt['exclude_from_csrf'] = True")

@@ -2,7 +2,8 @@
 compressed, so an attendee's phone loads a page in a few tens of kilobytes.
 
 Only text is compressed: materials (PDF, images, office files), exports and other binary
-responses are already compressed or not worth the CPU, and go out as they are.
+responses are already compressed or not worth the CPU, and go out as they are. A route whose
+answers are always small (a scan's) opts out with ``opt={"skip_compression": True}``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.compression import CompressionMiddleware
 
+SKIP_COMPRESSION = "skip_compression"
 COMPRESSIBLE_PREFIXES = ("text/", "application/json", "application/javascript", "application/xml", "image/svg+xml",
                          "application/problem+json", "application/vnd.oai.openapi")
 
@@ -39,4 +41,5 @@ class TextCompressionMiddleware(CompressionMiddleware):
 
 def compression_config() -> CompressionConfig:
     # level 6: nearly the size of level 9 at a fraction of the CPU
-    return CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=500, middleware_class=TextCompressionMiddleware)
+    return CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=500, middleware_class=TextCompressionMiddleware,
+                             exclude_opt_key=SKIP_COMPRESSION)

@@ -105,6 +105,7 @@ def use_locale(locale: str) -> None:
     _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
 
 
+@functools.lru_cache(maxsize=512)  # a hall's phones send a handful of distinct headers, request after request
 def negotiate(accept_language: str | None) -> str:
     """The best of our languages for an ``Accept-Language`` header."""
     if not accept_language:

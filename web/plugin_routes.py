@@ -27,6 +27,9 @@ from core.plugins import PluginConfigError, PluginHost
 UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token", "attendee_session")
 SESSION_PERSON_KEY = "person_id"  # set in the session by the attendee entry /i/<token>
 DEVICE_HEADER = "x-device-token"
+# A scanner sends up to a thousand requests a second: its routes read the plugin switches' change
+# counter at most once a second per process, so a plugin switched off stops the scanners within it
+DEVICE_SWITCH_SECONDS = 1.0
 
 
 async def unit_path_from(source: str, value: str, state: dict | None = None) -> str | None:
@@ -72,7 +75,8 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
     value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
     state = connection.scope.setdefault("state", {})
     path = await unit_path_from(source, str(value), state) if value is not None else None
-    if path is None or plugin not in await host.enabled_for_path(path):
+    fresh_within = DEVICE_SWITCH_SECONDS if source == "device_token" else 0.0
+    if path is None or plugin not in await host.enabled_for_path(path, fresh_within=fresh_within):
         raise NotFoundException("Không tìm thấy trang này.")
 
 

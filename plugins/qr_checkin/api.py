@@ -1,6 +1,7 @@
 """The scan API, for scanner devices: ``X-Device-Token`` authenticates, session cookies are
 ignored and CSRF does not apply (a cross-site page cannot set the header). Each route is rate
-limited per device token (Litestar's rate limiting, counters in a store every process shares),
+limited per device token (Litestar's rate limiting, counters in a store every process shares;
+one Redis round trip per request, see rate_limit.py),
 never per client address: a whole hall shares one address."""
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from litestar.middleware.rate_limit import RateLimitConfig
 
 from core.services import tokens
 from plugins.qr_checkin import services
+from plugins.qr_checkin.rate_limit import device_rate_limit
 from plugins.qr_checkin.settings import PLUGIN, deployment_setting
 
 DEVICE_HEADER = "x-device-token"
 RATE_LIMIT_STORE = "qr_checkin_rate_limit"
-DEVICE_OPT = {"plugin": PLUGIN, "unit_from": "device_token", "exclude_from_csrf": True}
+# no session can reach these routes (web/security.py drops the cookie), so none is loaded either
+DEVICE_OPT = {"plugin": PLUGIN, "unit_from": "device_token", "exclude_from_csrf": True, "skip_session": True}
+# a few hundred bytes of JSON: gzip would cost more CPU than it saves (the roster and a batch's
+# answers are large, and stay compressed)
+SMALL_ANSWER_OPT = {**DEVICE_OPT, "skip_compression": True}
 
 
 def device_identifier(request: Request) -> str:
@@ -28,8 +34,7 @@ def device_identifier(request: Request) -> str:
 
 
 def rate_limit() -> RateLimitConfig:
-    return RateLimitConfig(rate_limit=("second", int(deployment_setting("scans_per_second"))), identifier_for_request=device_identifier,
-                           store=RATE_LIMIT_STORE)
+    return device_rate_limit(int(deployment_setting("scans_per_second")), device_identifier, RATE_LIMIT_STORE)
 
 
 async def _device(request: Request, conference_id: int | None = None) -> services.Device:
@@ -85,12 +90,12 @@ def _out(answer: dict) -> dict:
 def build_routes() -> list:
     limiter = rate_limit().middleware
 
-    @get("/api/v1/qr_checkin/device", opt=DEVICE_OPT, middleware=[limiter])
+    @get("/api/v1/qr_checkin/device", opt=SMALL_ANSWER_OPT, middleware=[limiter])
     async def device_info(request: Request) -> dict:
         """This scanner: its conference, venue and the server's clock (to measure the offset)."""
         return await services.device_overview(await _device(request))
 
-    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=DEVICE_OPT, middleware=[limiter], status_code=200)
+    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=SMALL_ANSWER_OPT, middleware=[limiter], status_code=200)
     async def scan(request: Request, conference_id: int, data: ScanIn) -> ScanOut:
         """Quét một mã: status là checked_in, already_checked_in, not_invited, wrong_conference,
         wrong_venue, revoked, forged hoặc expired. Gửi lại cùng nonce nhận lại đúng câu trả lời cũ."""

@@ -325,3 +325,17 @@ async def test_attendee_content_is_filtered_per_conference_unit(db, tmp_path):
     assert await conferences_with_plugin(host, person_id=person["id"], plugin="recorder") == []
     await host.set_state(SYSTEM, tree["district_b"]["id"], "recorder", "on")
     assert await conferences_with_plugin(host, person_id=person["id"], plugin="recorder") == [made["district_b"]]
+
+
+async def test_a_hot_path_reads_the_generation_at_most_once_within_its_freshness(db, tmp_path):
+    tree = await make_tree()
+    toml = write_toml(tmp_path, '[plugins.recorder]\ndefault = "off"\n')
+    first = build_plugin_host(plugins_toml=toml, extra=[("recorder", Recorder())], discover=False)
+    second = build_plugin_host(plugins_toml=toml, extra=[("recorder", Recorder())], discover=False)
+    path = tree["commune_a1"]["path"]
+    assert await first.enabled_for_path(path, fresh_within=60) == frozenset()
+    assert await second.enabled_for_path(path, fresh_within=60) == frozenset()
+    await first.set_state(SYSTEM, tree["province"]["id"], "recorder", "on")
+    assert await first.enabled_for_path(path, fresh_within=60) == {"recorder"}  # its own switch: at once
+    assert await second.enabled_for_path(path, fresh_within=60) == frozenset()  # another process's: within the minute
+    assert await second.enabled_for_path(path) == {"recorder"}  # a call without freshness reads the counter

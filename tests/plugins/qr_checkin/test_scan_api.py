@@ -15,6 +15,7 @@ from plugins.qr_checkin import services
 from tests.factories import SYSTEM
 from tests.plugins.qr_checkin.conftest import NOW, device_key, scanner
 from tests.web.clients import browser
+from tests.web.test_multiprocess import REDIS_URL, needs_redis, redis_namespace
 
 
 async def _credential(conference_id: int, person_id: int) -> dict:
@@ -222,6 +223,33 @@ async def test_the_rate_limit_is_per_device(world, served, plugins_toml):
         codes = [a.post(url, json={"short_code": "ABCDEFGH"}).status_code for _ in range(6)]
         assert 429 in codes and codes[:2] == [200, 200]
         assert b.post(url, json={"short_code": "ABCDEFGH"}).status_code == 200
+
+
+@needs_redis
+async def test_the_rate_limit_is_per_device_across_processes_with_redis(world, served, plugins_toml):
+    """Counted in Redis (one round trip, rate_limit.py): two processes share each device's window."""
+    from tests.plugins.qr_checkin.conftest import write_toml
+
+    write_toml(plugins_toml, scans_per_second=3)
+    conference = world.conference
+    first, second = await device_key(conference_id=conference["id"]), await device_key(conference_id=conference["id"])
+    url = f"/api/v1/qr_checkin/conferences/{conference['id']}/scans"
+    with redis_namespace() as namespace, served(now=clock.now(), workers=2, extra_env={
+            "REDIS_URL": REDIS_URL, "HOINGHI_REDIS_NAMESPACE": namespace}) as base:
+        clients = [scanner(base, first) for _ in range(4)]  # four connections: both processes answer
+        try:
+            answers = [clients[i % 4].post(url, json={"short_code": "ABCDEFGH"}) for i in range(12)]
+            other = scanner(base, second).post(url, json={"short_code": "ABCDEFGH"})
+        finally:
+            for client in clients:
+                client.close()
+    codes = [answer.status_code for answer in answers]
+    assert codes[:2] == [200, 200] and 429 in codes
+    # 12 quick requests span at most two windows of a second: 3 each for the device, whichever
+    # process answered (counted per process, up to 12 would pass)
+    assert codes.count(200) <= 6
+    assert answers[0].headers["ratelimit-limit"] == "3" and answers[0].headers["ratelimit-remaining"] == "2"
+    assert other.status_code == 200 and other.headers["ratelimit-remaining"] == "2"  # its own window
 
 
 async def test_the_plugin_off_hides_the_api(world, served, plugins_toml):

@@ -189,3 +189,14 @@ def test_an_anonymous_visit_leaves_no_session_behind(module_app: ModuleApp):
     client.cookies.clear()
     response = client.get("/healthz")
     assert CSRF_COOKIE in response.cookies and SESSION_COOKIE not in response.cookies
+
+
+def test_start_up_refuses_a_route_that_skips_the_session_but_a_session_could_reach():
+    from web.auth import check_csrf_declaration
+
+    with pytest.raises(RuntimeError, match="skips the session"):
+        check_csrf_declaration("/api/v1/x", {"access": "staff", "skip_session": True})
+    with pytest.raises(RuntimeError, match="skips the session"):
+        check_csrf_declaration("/api/v1/x", {"plugin": "x", "unit_from": "unit_id", "skip_session": True})
+    check_csrf_declaration("/api/v1/qr/scans", {"plugin": "qr", "unit_from": "device_token", "exclude_from_csrf": True,
+                                                "skip_session": True})
