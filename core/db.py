@@ -218,7 +218,11 @@ def current_engine() -> Engine:
 
 
 def transaction():
-    """A write transaction on the current engine (``BEGIN IMMEDIATE`` on SQLite)."""
+    """A write transaction on the current engine (``BEGIN IMMEDIATE`` on SQLite). Reads kept for
+    the request (core/reads.py) end here: what follows must see what the transaction wrote."""
+    from core.reads import stop_reusing_reads
+
+    stop_reusing_reads()
     return current_engine().transaction()
 
 

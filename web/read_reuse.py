@@ -2,9 +2,10 @@
 its answer (see core/reads.py): a page asks several services for one conference, and each
 service checks access by reading it again.
 
-The reads are kept only until the answer starts: a stream (the live page's server-sent events)
-re-checks access while it runs and must read afresh. Unsafe requests change rows, so they
-never reuse a read.
+The reads are kept only until the answer starts (a stream, the live page's server-sent events,
+re-checks access while it runs and must read afresh) or until the request opens a write
+transaction. Unsafe requests change rows, so this middleware opens no block for them (the
+conference editor, drawn again after a refused change, opens its own).
 """
 
 from __future__ import annotations

@@ -84,7 +84,10 @@ class CSRFUnlessTokenAuthenticated(CSRFMiddleware):
     """Litestar's CSRF middleware, skipped for requests that authenticate with an Authorization
     header, and taking the token masked (as pages carry it) or plain."""
 
-    def _csrf_tokens_match(self, request_csrf_token: str, cookie_csrf_token: str) -> bool:
+    def _csrf_tokens_match(self, request_csrf_token, cookie_csrf_token: str) -> bool:
+        # a file sent as the token field, or non-ASCII text (compare_digest raises on it): refused, not a 500
+        if not isinstance(request_csrf_token, str) or not request_csrf_token.isascii() or not cookie_csrf_token.isascii():
+            return False
         return super()._csrf_tokens_match(unmask_csrf_token(request_csrf_token), cookie_csrf_token)
 
     async def __call__(self, scope, receive, send) -> None:

@@ -101,11 +101,12 @@ async def add_material(
     if session_id is not None and not await AgendaSession.exists().where(
             (AgendaSession.id == session_id) & (AgendaSession.conference == conference_id)):
         raise ValidationError("Phiên không thuộc hội nghị này.", field="session_id")
+    classification = fit(clean(classification), Material.classification, field="classification")
     name, blob = await _store(filename, chunks)
     async with transaction():
         row = (await Material.insert(Material(
             conference=conference_id, session=session_id, title=title, official_number=number, official_date=date, kind=kind,
-            access=access, classification=clean(classification), created_at=clock.now(),
+            access=access, classification=classification, created_at=clock.now(),
         )).returning(Material.id))[0]
         await MaterialVersion.insert(MaterialVersion(material=row["id"], number=1, sha256=blob.sha256, size=blob.size,
                                                      mime_type=blob.mime_type, filename=name, uploaded_by=actor.user_id,

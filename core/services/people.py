@@ -287,13 +287,15 @@ async def search_people(
     unit = await _readable_unit(actor, unit_id, unit)
     select = Person.select(*_listed_columns())
     select = _filtered(select, unit_path=unit["path"], include_subtree=include_subtree, text=query, categories=categories, active=active)
-    rows = await select.order_by(Person.sort_key).limit(max(1, min(limit, 500))).offset(max(0, offset))
+    # the id breaks ties of one name, so that paging neither repeats nor skips a namesake
+    rows = await select.order_by(Person.sort_key, Person.id).limit(max(1, min(limit, 500))).offset(max(0, offset))
     categories_by_person = await _categories_of([row["id"] for row in rows])
     for row in rows:
         row["categories"] = categories_by_person[row["id"]]
     return rows
 
 
+MAX_OFFSET = 10_000  # a search pages this far at most (its scan reads the ids up to the page)
 COUNT_AHEAD = 100  # a search's count reads this many matches past the page shown, and no further: an exact count of a
 # common name reads every matching row of the subtree, which a search as you type cannot afford on every key
 
@@ -316,10 +318,13 @@ async def search_page(
     count read the matching rows twice), then the page's people are read by id."""
     unit = await _readable_unit(actor, unit_id, unit)
     limit, offset = max(1, min(limit, 500)), max(0, offset)
+    if offset > MAX_OFFSET:
+        raise ValidationError("Chỉ xem được {limit} người đầu tiên của một lần tìm; hãy gõ thêm để thu hẹp.", field="offset",
+                              limit=MAX_OFFSET)
     up_to = offset + limit + COUNT_AHEAD
     matches = _filtered(Person.select(Person.id), unit_path=unit["path"], include_subtree=include_subtree, text=query,
                         categories=categories, active=active)
-    ids = [row["id"] for row in await matches.order_by(Person.sort_key).limit(up_to)]
+    ids = [row["id"] for row in await matches.order_by(Person.sort_key, Person.id).limit(up_to)]
     shown = ids[offset:offset + limit]
     found = {row["id"]: row for row in await Person.select(*_listed_columns()).where(Person.id.is_in(shown))} if shown else {}
     categories_by_person = await _categories_of(shown)

@@ -18,6 +18,7 @@ from core.access import Actor, conference_scope
 from core.config import get_settings
 from core.db import current_engine, is_postgres, transaction
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.tables import Attendance, Conference, Invitation, Venue
 from core.text import clean
@@ -60,11 +61,12 @@ async def record_attendance(
         raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
     if not scope.whole and not scope.covers_venue(venue_id):
         raise Forbidden("Bạn chỉ điểm danh được tại điểm cầu của đơn vị mình.")
-    status = _status_for(conference, at, clean(substitute_name) or None)
+    substitute_name = fit(clean(substitute_name) or None, Attendance.substitute_name, field="substitute_name")
+    status = _status_for(conference, at, substitute_name)
     async with transaction():
         inserted = await Attendance.insert(Attendance(
             conference=conference_id, person=person_id, venue=venue_id, status=status, method=method,
-            substitute_name=clean(substitute_name) or None, recorded_at=at, recorded_by=actor.user_id,
+            substitute_name=substitute_name, recorded_at=at, recorded_by=actor.user_id,
         )).on_conflict(action="DO NOTHING").returning(Attendance.id)
         created = bool(inserted)
         if not created:

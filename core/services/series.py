@@ -193,7 +193,7 @@ async def split_series(
         await Series.update({Series.until_local: (split_at - dt.timedelta(minutes=1)).isoformat(),
                              Series.revision: Series.revision + 1}).where(Series.id == series_id)
         new_id = (await Series.insert(Series(
-            unit=old["unit"], title=clean(title) or old["title"], kind=old["kind"], format=old["format"], rrule=new_rule,
+            unit=old["unit"], title=fit(clean(title), Series.title, field="title") or old["title"], kind=old["kind"], format=old["format"], rrule=new_rule,
             local_start=new_start.isoformat(), duration_minutes=duration_minutes or old["duration_minutes"], timezone=old["timezone"],
             template=old["template"], split_from=series_id, created_at=clock.now(),
         )).returning(Series.id))[0]["id"]

@@ -14,6 +14,7 @@ from core import clock
 from core.access import ROLES, Actor, require
 from core.db import transaction
 from core.errors import Conflict, Forbidden, Label, NotFound, ValidationError
+from core.limits import fit
 from core.services import audit
 from core.services.units import get_unit
 from core.tables import RoleAssignment, StaffUser
@@ -70,6 +71,8 @@ async def create_user(
                               min_password_length=MIN_PASSWORD_LENGTH)
     if not actor.system and not actor.paths_with("admin"):
         raise Forbidden("Chỉ quản trị viên mới tạo được tài khoản cán bộ.")
+    full_name = fit(clean(full_name), StaffUser.full_name, field="full_name")
+    email = fit(clean(email) or None, StaffUser.email, field="email")
     async with transaction():
         if await StaffUser.exists().where(StaffUser.username == username):
             raise Conflict("Tên đăng nhập {username!r} đã tồn tại.", field="username", username=username)
@@ -77,8 +80,8 @@ async def create_user(
             await StaffUser.insert(
                 StaffUser(
                     username=username,
-                    full_name=clean(full_name),
-                    email=clean(email) or None,
+                    full_name=full_name,
+                    email=email,
                     password_hash=hash_password(password),
                     created_at=clock.now(),
                 )

@@ -195,7 +195,9 @@ class HttpGateway:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None or client.closed:
-            timeout = aiohttp.ClientTimeout(total=self.config.timeout_seconds, connect=self.config.timeout_seconds)
+            # connecting gets half the time, so that a gateway that never answers the connect is a
+            # connection timeout (nothing left: retried), not the total timeout (the message may have left: unknown)
+            timeout = aiohttp.ClientTimeout(total=self.config.timeout_seconds, sock_connect=self.config.timeout_seconds / 2)
             # no pool limit of its own: the core's gate (``concurrency``) bounds the requests in flight,
             # and a wait for a pooled connection must never count as a request that was sent
             client = aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(),

@@ -44,3 +44,22 @@ async def test_a_substitutes_name_must_fit_too(db):
     invitation = (await invitations.list_invitations(SYSTEM, conference["id"]))[0]
     assert await refused_field(invitations.respond(invitation["id"], answer="delegated", substitute_name="N" * 256)) == (
         "substitute_name", "Dài quá 255 ký tự.")
+
+
+async def test_staff_users_materials_roll_call_and_series_splits_fit_too(db):
+    from core.services import rollcall, users
+
+    tree = await make_tree()
+    invitee, = await make_people(tree["province"], 1)
+    conference = await make_conference(tree)
+    assert await refused_field(users.create_user(SYSTEM, username="can.bo.a", password="mat-khau-dai-lam-dai",
+                                                 full_name="N" * 256)) == ("full_name", "Dài quá 255 ký tự.")
+    assert await refused_field(users.create_user(SYSTEM, username="can.bo.b", password="mat-khau-dai-lam-dai",
+                                                 email="a" * 250 + "@tinhuy.vn")) == ("email", "Dài quá 255 ký tự.")
+    assert await refused_field(materials.add_material(SYSTEM, conference_id=conference["id"], title="Báo cáo", kind="bao_cao",
+                                                      filename="a.pdf", chunks=chunks_of(PDF), classification="K" * 40)) == (
+        "classification", "Dài quá 32 ký tự.")
+    await conferences.publish_conference(SYSTEM, conference["id"])
+    assert await refused_field(rollcall.record_attendance(SYSTEM, conference_id=conference["id"], person_id=invitee["id"],
+                                                          method="manual", substitute_name="N" * 256)) == (
+        "substitute_name", "Dài quá 255 ký tự.")

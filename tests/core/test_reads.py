@@ -60,3 +60,42 @@ async def test_a_refusal_is_not_kept():
             with pytest.raises(NotFound):
                 await read_once(("unit", 0), missing)
     assert len(loads) == 2
+
+
+async def test_a_task_started_in_the_block_reads_afresh():
+    import asyncio
+
+    loads = []
+
+    async def load():
+        loads.append(1)
+        return {"value": len(loads)}
+
+    async def later():
+        await asyncio.sleep(0.01)
+        return await read_once("key", load)
+
+    with reads_reused():
+        await read_once("key", load)
+        task = asyncio.create_task(later())
+    assert await task == {"value": 2}
+
+
+async def test_a_write_transaction_ends_the_reuse(db):
+    from core.db import transaction
+
+    unit = await make_unit("Xã Hoàn Sơn")
+    with reads_reused():
+        await units.get_unit(unit["id"])
+        async with transaction():
+            await rename(unit, "Xã Hoàn Sơn mới")
+        assert (await units.get_unit(unit["id"]))["name"] == "Xã Hoàn Sơn mới"
+
+
+async def test_a_block_opened_inside_a_block_joins_it(db):
+    unit = await make_unit("Xã Tri Phương")
+    with reads_reused():
+        await units.get_unit(unit["id"])
+        with reads_reused():
+            await rename(unit, "Xã Tri Phương mới")
+            assert (await units.get_unit(unit["id"]))["name"] == "Xã Tri Phương"  # the outer block's read

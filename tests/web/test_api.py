@@ -177,6 +177,7 @@ def test_administration_over_http(seeded):
     assert organiser.get(f"/api/v1/units/{root['id']}/audit").status_code == 403  # visible, not allowed
     entries = admin.get(f"/api/v1/units/{root['id']}/audit").json()
     assert any(entry["action"] == "role.grant" for entry in entries)
+    assert all(isinstance(entry["details"], dict) for entry in entries)  # an object, not the JSON text it is stored as
 
     template = admin.put("/api/v1/notifications/templates", json={"unit_id": root["id"], "kind": "reminder", "channel": "console",
                                                                   "body": "Nhắc {name}: {title} lúc {start} {ngay}"})

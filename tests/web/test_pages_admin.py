@@ -688,3 +688,13 @@ async def test_an_audience_campaign_keeps_opt_outs_quotas_and_quiet_hours(db, tm
     preview = await notifications.campaign_preview(SYSTEM, host, kind="free_message", audience_id=audience["id"], text="Xin chào")
     assert preview["recipients"] == 4 and preview["channel"] == "console" and preview["body"] == "Xin chào"
     assert preview["quota"] == {"limit": 2, "left": 0}
+
+
+def test_the_directory_pages_no_further_than_a_search_can_read(site):
+    admin, units = site["admin"], site["units"]
+    for offset in (10_001, 2**63 - 1, 10**30):
+        api = admin.get("/api/v1/people", params={"unit_id": units["TU"]["id"], "offset": offset})
+        assert api.status_code == 422 and "gõ thêm để thu hẹp" in api.json()["error"], api.text
+        page = admin.get("/people", params={"unit": units["TU"]["id"], "offset": offset})
+        assert page.status_code == 422 and "gõ thêm để thu hẹp" in page.text
+    assert admin.get("/api/v1/people", params={"unit_id": units["TU"]["id"], "offset": 10_000}).status_code == 200

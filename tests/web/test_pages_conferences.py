@@ -432,7 +432,8 @@ def test_the_agenda_is_edited_from_the_page(served):
 def test_a_series_rule_reads_in_words():
     from web.pages.conference_labels import recurrence
 
-    assert recurrence("FREQ=MONTHLY;BYDAY=-1FR;COUNT=6") == "Hàng tháng, Thứ Sáu cuối tháng"
+    assert recurrence("FREQ=MONTHLY;BYDAY=-1FR;COUNT=6") == "Hàng tháng, Thứ Sáu cuối tháng, 6 lần"
     assert recurrence("FREQ=MONTHLY;BYMONTHDAY=12") == "Hàng tháng, ngày 12"
-    assert recurrence("FREQ=WEEKLY;BYDAY=MO;UNTIL=20301231T000000Z") == "Hàng tuần, Thứ Hai"
+    assert recurrence("FREQ=WEEKLY;BYDAY=MO;UNTIL=20301231T000000Z") == "Hàng tuần, Thứ Hai, đến 31/12/2030"
+    assert recurrence("FREQ=MONTHLY;BYDAY=2TU") == "Hàng tháng, Thứ Ba tuần thứ 2"  # no end
     assert recurrence("FREQ=DAILY;INTERVAL=2") == "FREQ=DAILY;INTERVAL=2"  # a rule made elsewhere, shown as it is

@@ -57,6 +57,20 @@ def test_pages_carry_the_token_masked_anew_each_time_and_a_masked_token_is_accep
     assert admin.post("/api/v1/units", json=body, headers={"x-csrftoken": shown[1]}).status_code == 201
 
 
+def test_a_malformed_token_is_refused_with_403_never_a_500(served):
+    base, _ = served
+    admin = clients.signed_in(base, "admin", PASSWORD)
+    body = {"name": "X", "short_code": "HU-X", "kind": "district"}
+    sent = {
+        "non-ASCII header": httpx.post(f"{base}/api/v1/units", json=body, cookies=admin.cookies, headers={"x-csrftoken": b"\xe9" * 200}),
+        "non-ASCII form field": httpx.post(f"{base}/units", data={"_csrf_token": "é" * 200, "name": "x"}, cookies=admin.cookies),
+        "a file as the token": httpx.post(f"{base}/units", files={"_csrf_token": ("a.txt", b"abc")}, data={"name": "x"},
+                                          cookies=admin.cookies),
+        "masked non-ASCII": httpx.post(f"{base}/units", data={"_csrf_token": "m.éééé", "name": "x"}, cookies=admin.cookies),
+    }
+    assert {name: answer.status_code for name, answer in sent.items()} == dict.fromkeys(sent, 403)
+
+
 def test_masking_round_trip_and_malformed_tokens():
     from web.security import mask_csrf_token, unmask_csrf_token
 

@@ -64,16 +64,28 @@ _WEEKLY = re.compile(r"^FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(;COUNT=\d+|;UNT
 
 
 def recurrence(rrule: str) -> str:
-    """A series' RFC 5545 rule as a person says it ("Hàng tháng, Thứ Ba tuần thứ 2"): the rules
-    the conference form makes, and a weekly one; any other rule is shown as it is."""
+    """A series' RFC 5545 rule as a person says it ("Hàng tháng, Thứ Ba tuần thứ 2, 6 lần"): the
+    rules the conference form makes, and a weekly one; any other rule is shown as it is."""
     if match := _MONTHLY_WEEKDAY.match(rrule):
         weekday = _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(2))])
         if match.group(1) == "-1":
-            return _("Hàng tháng, %(weekday)s cuối tháng") % {"weekday": weekday}
-        return _("Hàng tháng, %(weekday)s tuần thứ %(week)d") % {"weekday": weekday, "week": int(match.group(1))}
+            return _("Hàng tháng, %(weekday)s cuối tháng") % {"weekday": weekday} + _ending(match.group(3))
+        return _("Hàng tháng, %(weekday)s tuần thứ %(week)d") % {"weekday": weekday, "week": int(match.group(1))} \
+            + _ending(match.group(3))
     if match := _MONTHLY_DAY.match(rrule):
-        return _("Hàng tháng, ngày %(day)d") % {"day": int(match.group(1))}
+        return _("Hàng tháng, ngày %(day)d") % {"day": int(match.group(1))} + _ending(match.group(2))
     if match := _WEEKLY.match(rrule):
-        return _("Hàng tuần, %(weekday)s") % {"weekday": _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(1))])}
+        return _("Hàng tuần, %(weekday)s") % {"weekday": _(WEEKDAYS[_WEEKDAY_CODES.index(match.group(1))])} \
+            + _ending(match.group(2))
     return rrule
+
+
+def _ending(part: str | None) -> str:
+    """How a rule ends (";COUNT=6", ";UNTIL=20301231T000000Z") in words, after a comma."""
+    if not part:
+        return ""
+    name, _sep, value = part.lstrip(";").partition("=")
+    if name == "COUNT":
+        return ", " + _("%(count)d lần") % {"count": int(value)}
+    return ", " + _("đến %(date)s") % {"date": f"{value[6:8]}/{value[4:6]}/{value[0:4]}"}
 

@@ -5,7 +5,8 @@ crossed three context calls and cost about 18 µs, a fifth of the conference edi
 catalogs are read once at start-up and never change while the process runs, so a call on a
 literal (``_("Lưu")``, ``pgettext("heading", "Điểm cầu")``) is translated when the template is
 compiled, in an environment of that language. Calls with parameters, ``ngettext`` and
-``{% trans %}`` blocks stay calls, as before.
+``{% trans %}`` blocks stay calls, as before. The rewrite goes by name: a template must not bind
+``_``, ``gettext`` or ``pgettext`` to something else (``{% set %}``, a macro argument, a loop).
 """
 
 from __future__ import annotations
