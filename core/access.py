@@ -100,7 +100,7 @@ async def load_staff_actor(user_id: int) -> tuple[Actor, int] | None:
     revoked role or "log out everywhere" takes effect on the very next request."""
     from core.tables import RoleAssignment, StaffUser
 
-    rows = await RoleAssignment.select(*_grant_columns()).where(RoleAssignment.user == user_id)
+    rows = await RoleAssignment.raw(_STAFF_ACTOR_SQL, user_id)
     user = rows[0] if rows else await StaffUser.select(
         StaffUser.username, StaffUser.full_name, StaffUser.active, StaffUser.session_generation).where(StaffUser.id == user_id).first()
     if user is None or not user["active"]:
@@ -109,20 +109,19 @@ async def load_staff_actor(user_id: int) -> tuple[Actor, int] | None:
     return Actor(user_id=user_id, label=user["full_name"] or user["username"], grants=grants), user["session_generation"]
 
 
-@functools.cache
-def _grant_columns() -> tuple:
-    """The columns of :func:`load_staff_actor`'s statement, joined once per process (Piccolo copies
-    a column for every join it is reached through, which costs more than the statement itself)."""
-    from core.tables import RoleAssignment
-
-    return (RoleAssignment.role, RoleAssignment.unit.id.as_alias("unit_id"), RoleAssignment.unit.path.as_alias("unit_path"),
-            RoleAssignment.user.username.as_alias("username"), RoleAssignment.user.full_name.as_alias("full_name"),
-            RoleAssignment.user.active.as_alias("active"), RoleAssignment.user.session_generation.as_alias("session_generation"))
+# load_staff_actor's statement written out: every signed-in request runs it, and Piccolo's
+# builder took 0.35 ms of CPU to build it, four times what running it costs (both databases).
+_STAFF_ACTOR_SQL = (
+    'SELECT ra.role AS role, u.id AS unit_id, u.path AS unit_path, su.username AS username, su.full_name AS full_name, '
+    'su.active AS active, su.session_generation AS session_generation '
+    'FROM role_assignment ra JOIN unit u ON u.id = ra.unit JOIN staff_user su ON su.id = ra."user" WHERE ra."user" = {}'
+)
 
 
 @functools.cache
 def _conference_columns() -> tuple:
-    """The conference's columns and its unit's path, joined once per process (see _grant_columns)."""
+    """The conference's columns and its unit's path, joined once per process (Piccolo copies a
+    column for every join it is reached through, which costs more than the statement itself)."""
     from core.tables import Conference
 
     return (*Conference.all_columns(), Conference.unit.path.as_alias("unit_path"))

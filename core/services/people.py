@@ -337,7 +337,7 @@ async def search_page(
 
 @functools.cache
 def _listed_columns() -> tuple:
-    """A directory row's columns, the unit's name joined once per process (core.access._grant_columns)."""
+    """A directory row's columns, the unit's name joined once per process (see core.access._conference_columns)."""
     return (Person.id, Person.full_name, Person.phone, Person.email, Person.unit, Person.unit.name.as_alias("unit_name"),
             Person.briefer_level, Person.position, Person.is_head, Person.active)
 
