@@ -217,9 +217,11 @@ class LiveListener:
 
 
 async def _listeners_on_both_workers(base: str, cookies, conference_id: int) -> list[LiveListener]:
-    """Open streams until two of them are served by different workers (at most 12)."""
+    """Open streams until two of them are served by different workers (at most 30: which worker
+    accepts a connection is the kernel's choice, and a loaded machine can hand one worker many
+    in a row)."""
     listeners: list[LiveListener] = []
-    for _ in range(12):
+    for _ in range(30):
         listener = LiveListener(base, cookies, conference_id)
         opened = await asyncio.wait_for(listener.events.get(), 10)
         assert opened["status"] == 200 and opened["content_type"].startswith("text/event-stream")

@@ -196,9 +196,9 @@ def test_a_monthly_series_from_the_form(served):
     first = created_id(admin.post("/conferences/new", data=form))
     editor = admin.get(f"/conferences/{first}").text
     assert "3 kỳ đã lên lịch" in editor and "12/03/2030 08:00" in editor
-    assert "(Hàng tháng, Thứ Ba tuần thứ 2)" in editor and "FREQ=" not in editor  # the rule in words, not RFC 5545
+    assert "(Hàng tháng, Thứ Ba tuần thứ 2, 3 lần)" in editor and "FREQ=" not in editor  # the rule in words, not RFC 5545
     english = admin.get(f"/conferences/{first}", headers={"Accept-Language": "en"}).text
-    assert "(Monthly, Tuesday of week 2)" in english
+    assert "(Monthly, Tuesday of week 2, 3 times)" in english
     april = admin.get("/calendar", params={"month": "2030-04"}).text  # the second Tuesday of April is the 9th
     assert "Hội nghị báo cáo viên định kỳ" in re.search(r'data-date="2030-04-09">(.*?)</div>', april, re.S).group(1)
     def series_created() -> int:
