@@ -132,10 +132,16 @@ class SmsChannel:
 
     @property
     def concurrency(self) -> int:
-        """Messages the core may send at once through this channel: the SMPP window, or the
-        HTTP backend's ``concurrency``; pacing still holds the rate."""
-        key = "smpp_window" if self.values.get("backend") == "smpp" else "concurrency"
-        return max(int(self.values.get(key) or 1), 1)
+        """Messages the core may send at once through this channel: the HTTP backend's
+        ``concurrency``; over SMPP the window and ``smpp_prepare_ahead`` more. The session's own
+        window still bounds the submit_sm in flight; the others are messages whose statements
+        run around it (claim and pending rows before the submit, the resp and "sent" after),
+        which would otherwise hold a window slot idle: on a loaded machine a PostgreSQL round
+        trip waits for a core, and a window of messages all in their statements leaves the pacer
+        nobody to start. Pacing still holds the rate."""
+        if self.values.get("backend") == "smpp":
+            return max(int(self.values.get("smpp_window") or 1), 1) + max(int(self.values.get("smpp_prepare_ahead") or 0), 0)
+        return max(int(self.values.get("concurrency") or 1), 1)
 
     @functools.cached_property
     def gateway(self) -> HttpGateway:

@@ -74,6 +74,8 @@ SCHEMA: dict[str, dict] = {
     "smpp_system_type": {"scope": "deployment", "type": "str", "default": "", "label": N_("Loại hệ thống SMPP (system_type)")},
     "smpp_window": {"scope": "deployment", "type": "int", "default": 10,
                     "label": N_("Cửa sổ SMPP: số tin tối đa đang chờ trả lời cùng lúc")},
+    "smpp_prepare_ahead": {"scope": "deployment", "type": "int", "default": 10,
+                           "label": N_("Số tin chuẩn bị trước trong khi cửa sổ SMPP đầy (0 = từng tin một theo cửa sổ)")},
     "smpp_data_coding": {"scope": "deployment", "type": "int", "default": 0,
                          "label": N_("data_coding cho tin không dấu (0 = mặc định SMSC, 1 = ASCII, 3 = Latin-1)")},
     "smpp_ucs2_data_coding": {"scope": "deployment", "type": "int", "default": 8, "label": N_("data_coding cho tin có dấu (UCS-2 = 8)")},

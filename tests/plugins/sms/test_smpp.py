@@ -139,7 +139,7 @@ async def test_a_receipt_that_overtakes_its_submit_resp_is_matched(db, smsc, con
 
 async def test_throttling_is_retried_and_a_refusal_is_final(db, smsc, configure_sms):
     tree = await make_tree()
-    host = configure_sms(smpp(smsc, retry_base_ms=5, smpp_window=1))  # one at a time: the plan falls on known messages
+    host = configure_sms(smpp(smsc, retry_base_ms=5, smpp_window=1, smpp_prepare_ahead=0))  # one at a time: the plan falls on known messages
     conference = await _invite(tree, count=2)
     smsc.plan("throttle", "throttle", "ok", "reject:0x0B")
     await _queue(host, conference)
@@ -168,7 +168,7 @@ async def test_throttled_beyond_the_retries_requeues_and_keeps_submitted_parts(d
 
 async def test_a_dropped_connection_is_bound_again_without_loss(db, smsc, configure_sms):
     tree = await make_tree()
-    host = configure_sms(smpp(smsc, retry_base_ms=20, smpp_window=1))
+    host = configure_sms(smpp(smsc, retry_base_ms=20, smpp_window=1, smpp_prepare_ahead=0))
     conference = await _invite(tree, count=6)
     smsc.drop_after(2)
     await _queue(host, conference)
@@ -201,7 +201,7 @@ async def _bound_twice_more(smsc):
 
 async def test_a_drop_with_resubmission_off_leaves_the_message_unknown(db, smsc, configure_sms):
     tree = await make_tree()
-    host = configure_sms(smpp(smsc, retry_base_ms=20, smpp_resubmit_unacknowledged=False, smpp_window=1))
+    host = configure_sms(smpp(smsc, retry_base_ms=20, smpp_resubmit_unacknowledged=False, smpp_window=1, smpp_prepare_ahead=0))
     conference = await _invite(tree, count=2)
     smsc.drop_after(1)
     await _queue(host, conference)
@@ -257,3 +257,14 @@ def _bound(smsc):
         return smsc.binds >= 1
 
     return check
+
+
+def test_the_core_prepares_messages_ahead_of_a_full_window():
+    """The core admits the window and ``smpp_prepare_ahead`` more (their claim and pending rows
+    are written while the window is full); the session's window alone bounds the submit_sm in
+    flight (see the full-window drop test: duplicates stay within the window)."""
+    from plugins.sms.channel import SmsChannel
+
+    assert SmsChannel({"backend": "smpp", "smpp_window": 4, "smpp_prepare_ahead": 6}).concurrency == 10
+    assert SmsChannel({"backend": "smpp", "smpp_window": 1, "smpp_prepare_ahead": 0}).concurrency == 1
+    assert SmsChannel({"backend": "http", "concurrency": 3, "smpp_window": 4, "smpp_prepare_ahead": 6}).concurrency == 3
