@@ -26,6 +26,7 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 from piccolo.table import Table
 
 from core.config import Settings
+from core.reads import stop_reusing_reads
 
 BUSY_TIMEOUT_MS = 30_000
 READER_CONNECTIONS = 4
@@ -220,8 +221,6 @@ def current_engine() -> Engine:
 def transaction():
     """A write transaction on the current engine (``BEGIN IMMEDIATE`` on SQLite). Reads kept for
     the request (core/reads.py) end here: what follows must see what the transaction wrote."""
-    from core.reads import stop_reusing_reads
-
     stop_reusing_reads()
     return current_engine().transaction()
 

@@ -44,9 +44,8 @@ class PeopleController(Controller):
         """Word-prefix search without diacritics ("nguyen van a"), in Vietnamese order. ``total``
         counts the matches up to 100 past this page; ``total_exact`` is false when there are at
         least that many (narrow the search, or page on)."""
-        found = await people.search_page(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
-                                         offset=offset)
-        return {"total": found["total"], "total_exact": found["total_exact"], "items": found["items"]}
+        return await people.search_page(actor, unit_id=unit_id, query=q, categories=category, active=active, limit=limit,
+                                        offset=offset)
 
     @get("/{person_id:int}")
     async def detail(self, actor: Actor, person_id: int) -> dict:

@@ -70,12 +70,8 @@ class ConstantTranslations(Extension):
         return None if translated is None else (translated, len(shape) + 1)
 
     def _translate(self, call: str, strings: list[str]) -> str | None:
-        previous = i18n.current_locale()
-        i18n.use_locale(self.environment.translation_locale)  # type: ignore[attr-defined]
-        try:
-            text = i18n.pgettext(*strings) if call == "pgettext" else i18n.gettext(strings[0])
-        finally:
-            i18n.use_locale(previous)
+        catalog = i18n.translations(self.environment.translation_locale)  # type: ignore[attr-defined]
+        text = catalog.pgettext(*strings) if call == "pgettext" else catalog.gettext(strings[0])
         try:
             return text % {}  # what newstyle gettext does to a call without parameters ("%%" → "%")
         except (TypeError, ValueError, KeyError):
