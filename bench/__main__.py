@@ -15,6 +15,8 @@ from bench.databases import bench_database, postgres_reachable  # noqa: E402
 
 async def main() -> int:
     kinds = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
+    if os.environ.get("BENCH_DATABASES"):  # e.g. BENCH_DATABASES=postgres: one database only
+        kinds = [kind for kind in kinds if kind in os.environ["BENCH_DATABASES"].split(",")]
     only = set(sys.argv[1:])
     results = []
     for case in [*cases.ALL, *sms_cases.ALL, *web_load.ALL]:

@@ -452,9 +452,9 @@ COMPOSITE_UNIQUE_INDEXES: list[tuple[str, str, tuple[str, ...]]] = [
     ("material_staff_uniq", "material_staff", ("material", "user_id")),
     ("conference_occurrence_uniq", "conference", ("series", "occurrence_key")),
     ("token_subject_idx", "token", ("subject_type", "subject_id", "purpose")),
-    # People lists: walk names in Vietnamese order and test the search key inside the index, so
-    # a word-prefix search ("% nguyen%") touches only the rows it returns.
-    ("person_search_order_idx", "person", ("sort_key", "search_folded", "active", "unit")),
+    # People lists: walk names in Vietnamese order (the id breaks ties) and test the search key
+    # inside the index, so a word-prefix search ("% nguyen%") touches only the rows it returns.
+    ("person_search_order_idx", "person", ("sort_key", "id", "search_folded", "active", "unit")),
     ("plugin_state_uniq", "plugin_state", ("unit", "plugin")),
     ("event_delivery_uniq", "event_delivery", ("event", "plugin")),
     ("message_template_uniq", "message_template", ("unit", "kind", "channel")),
