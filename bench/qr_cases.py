@@ -211,7 +211,8 @@ async def qr_scans_100k() -> dict:
           and rescan["per_second"] >= first["per_second"] and invalid["per_second"] >= first["per_second"])
     measured = (f"p99 {open_300['p99_ms']:.1f} ms; {first['per_second']:.0f}/s first ({first['per_second'] / raw:.2f}x raw "
                 f"{raw:.0f}/s), {rescan['per_second']:.0f}/s re-scan, {invalid['per_second']:.0f}/s invalid, bare {bare['per_second']:.0f}/s; "
-                f"CPU ms per first scan: server {first['server_cpu_ms']:.2f}, load generator {first['client_cpu_ms']:.2f}")
+                f"CPU ms per first scan: server {first['server_cpu_ms']:.2f}, load generator {first['client_cpu_ms']:.2f}, "
+                f"PostgreSQL and Redis {first['services_cpu_ms']:.2f}; machine {first['machine_busy']:.0%} busy")
     return {"measured": measured, "target": f"p99<20ms, >={target_rate}/s", "ok": ok}
 
 

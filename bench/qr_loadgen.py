@@ -63,20 +63,50 @@ def server_cpu_seconds(pid: int | None) -> float:
     return total / _TICK
 
 
+SERVICES = {"postgres", "redis-server"}  # the database's backends and the rate limit's store
+
+
+def services_cpu_seconds() -> float:
+    """User plus system CPU time of PostgreSQL's and Redis's processes on this machine."""
+    total = 0
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError), open(stat) as handle:
+            head, tail = handle.read().rsplit(")", 1)
+            if head.split("(", 1)[1] in SERVICES:
+                fields = tail.split()
+                total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as handle:
+        values = [int(value) for value in handle.readline().split()[1:8]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / _TICK, sum(values) / _TICK
+
+
 class CpuMeter:
-    """CPU per request of the server and of this load generator over one run."""
+    """CPU per request over one run: the server, this load generator, PostgreSQL and Redis, and
+    how busy the whole machine was (a closed loop that leaves cores idle waits on something)."""
 
     def __init__(self, server_pid: int | None) -> None:
         self.server_pid = server_pid
         self.server = server_cpu_seconds(server_pid)
         self.client = time.process_time()
+        self.services = services_cpu_seconds()
+        self.machine = machine_busy_seconds()
 
     def per_request(self, requests: int) -> dict:
         server = server_cpu_seconds(self.server_pid) - self.server
         client = time.process_time() - self.client
+        services = services_cpu_seconds() - self.services
+        busy, total = (now - before for now, before in zip(machine_busy_seconds(), self.machine))
         requests = max(requests, 1)
         return {"server_cpu_ms": round(server / requests * 1000, 3) if self.server_pid else None,
-                "client_cpu_ms": round(client / requests * 1000, 3)}
+                "client_cpu_ms": round(client / requests * 1000, 3),
+                "services_cpu_ms": round(services / requests * 1000, 3),
+                "machine_busy": round(busy / total, 2) if total else None}
 
 
 def _body(item: str) -> bytes:

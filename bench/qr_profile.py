@@ -12,7 +12,8 @@ process (uvloop, httptools, the access log, as ``hoinghi serve`` runs it), loade
 bench/qr_loadgen.py in its own process (closed loop, 16 devices): CPU milliseconds per request
 of this process (the server, its SQLite threads included) and of the load generator, for first
 scans, re-scans, forged credentials and the bare endpoint; with ``--profile=FILE`` the cProfile
-is of the served requests only.
+is of the served requests only. ``QR_PROFILE_RUNS="first scan"`` serves only those requests
+(three times as long), for a sampling profiler such as py-spy attached to this process.
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ os.environ.setdefault("HOINGHI_SECRET_KEY", "bench-secret-key-" + "x" * 40)
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 PEOPLE = 400
-SERVED_PEOPLE = 6000  # enough distinct first scans for a few seconds of closed loop
+SERVED_PEOPLE = 24_000 if os.environ.get("QR_PROFILE_RUNS") else 6000  # distinct first scans for the closed loop
 SERVED_DEVICES = 16
 SERVED_SECONDS = 4
 
 
 class StatementCounter:
-    """Counts what an engine sends: statements (Piccolo's query log hook) and transactions."""
+    """Counts what an engine sends: statements (Piccolo's query log hook) and transactions; and
+    which statements ran outside any transaction (each its own commit, and on SQLite its own
+    turn at the writer lock)."""
 
     def __init__(self, engine) -> None:
         self.statements: list[str] = []
+        self.alone: list[int] = []  # indexes into statements
         self.transactions = 0
         self.engine = engine
         engine_class = type(engine)  # PostgresEngine has slots: hook the class, for this engine only
@@ -46,10 +50,12 @@ class StatementCounter:
         def log(this, query_id, query):
             if this is not engine:
                 return printed(this, query_id=query_id, query=query)
+            if engine.current_transaction.get() is None:
+                self.alone.append(len(self.statements))
             self.statements.append(query)
 
         def counted(this, *args, **kwargs):
-            if this is engine:
+            if this is engine and engine.current_transaction.get() is None:  # a nested block joins its parent's
                 self.transactions += 1
             return opened(this, *args, **kwargs)
 
@@ -116,6 +122,10 @@ async def _served(app, conference: dict, rendered: list[dict], device_tokens: li
                 "bare (static file)": {"mode": "closed", "concurrency": SERVED_DEVICES, "seconds": seconds, "item": "",
                                        "method": "GET", "path": "/static/qr_checkin/sw.js"},
             }}
+    only = os.environ.get("QR_PROFILE_RUNS")  # e.g. "first scan": one kind of request (a sampling profiler's run)
+    if only:
+        spec["runs"] = {label: run for label, run in spec["runs"].items() if label in ("warm", *only.split(","))}
+        spec["runs"] = {label: {**run, "seconds": run["seconds"] * 3} for label, run in spec["runs"].items()}
     (workdir / "spec.json").write_text(json.dumps(spec))
     profiler = None
     if profile:

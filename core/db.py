@@ -4,7 +4,11 @@ Piccolo's stock SQLite engine opens a connection per query (about 0.9 ms of CPU 
 concurrent writers meet "database is locked". The embedded engine here keeps connections open
 for the life of the process: one writer connection, whose transactions are serialised by an
 asyncio lock and begin ``IMMEDIATE`` (so other processes wait on the busy timeout instead of
-failing), and a few reader connections for statements outside a transaction.
+failing), and a few reader connections for statements outside a transaction. Between processes (``serve
+--workers N``, the worker, the CLI) the writer is chosen by a lock on a file beside the database
+(``<file>.writer-lock``, see :class:`WriterFileLock`) before ``BEGIN IMMEDIATE``: the kernel hands
+it to the next process the moment it is released, where SQLite's busy handler would sleep
+1–100 ms between tries and leave the cores idle.
 
 Durability choice: WAL with ``synchronous=NORMAL``. A committed transaction survives a crash of
 the process; a power cut may lose the last few transactions but never corrupts the file. Set
@@ -14,12 +18,18 @@ the process; a power cut may lose the last few transactions but never corrupts t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import sqlite3
 from typing import Any
 
 import aiosqlite
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -32,19 +42,75 @@ BUSY_TIMEOUT_MS = 30_000
 READER_CONNECTIONS = 4
 
 
+class WriterFileLock:
+    """This process's turn to write, among the processes of one machine sharing the SQLite file:
+    an exclusive ``flock`` on ``<database>.writer-lock``, taken only by a task that holds the
+    process's own writer lock (so one task per process waits on it at most). Waiting happens in a
+    thread and gives up after the busy timeout, as SQLite would ("database is locked"). It only
+    orders the writers: SQLite's own lock still guards the file, and processes that do not take
+    this one (an sqlite3 shell) meet that lock and its busy timeout as before."""
+
+    def __init__(self, database_path: str) -> None:
+        self.path = f"{database_path}.writer-lock"
+        self._fd: int | None = None
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+    async def acquire(self, process_lock: asyncio.Lock) -> None:
+        """Take the file lock. If that fails, ``process_lock`` (held by the caller) is released;
+        after a cancellation or a timeout only once the waiting thread has given the file lock
+        back, never while that thread may still take it."""
+        if fcntl is None:  # no flock (Windows): SQLite's busy handler alone
+            return
+        try:
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        except BaseException:
+            process_lock.release()
+            raise
+        waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), BUSY_TIMEOUT_MS / 1000)
+        except BaseException as error:
+            def give_back(done: asyncio.Future) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                process_lock.release()
+
+            waiting.add_done_callback(give_back)
+            if isinstance(error, asyncio.TimeoutError):
+                raise sqlite3.OperationalError("database is locked") from None
+            raise
+
+    def release(self) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class _EmbeddedTransaction(SQLiteTransaction):
-    """A transaction on the engine's single writer connection, serialised by a lock."""
+    """A transaction on the engine's single writer connection, serialised by the engine's locks."""
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
             return self._parent
         engine: EmbeddedSQLiteEngine = self.engine  # type: ignore[assignment]
-        await engine._writer_lock().acquire()
+        await engine._take_writer()
         try:
             self.connection = await engine._writer_connection()
             await self.begin()
         except BaseException:
-            engine._writer_lock().release()
+            engine._give_writer_back()
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -61,7 +127,7 @@ class _EmbeddedTransaction(SQLiteTransaction):
                 await self.commit()
         finally:
             self.engine.current_transaction.reset(self.context)
-            engine._writer_lock().release()
+            engine._give_writer_back()
         return exception is None
 
 
@@ -78,6 +144,7 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         self._locks: dict[int, asyncio.Lock] = {}
         self._opening = None
         self.synchronous = os.environ.get("HOINGHI_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        self._file_lock = WriterFileLock(path)
 
     def _writer_lock(self) -> asyncio.Lock:
         loop_id = id(asyncio.get_running_loop())
@@ -85,6 +152,16 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         if lock is None:
             lock = self._locks[loop_id] = asyncio.Lock()
         return lock
+
+    async def _take_writer(self) -> None:
+        """This process's writer lock, then the machine's (the file lock)."""
+        lock = self._writer_lock()
+        await lock.acquire()
+        await self._file_lock.acquire(lock)  # which gives the process's lock back if it fails
+
+    def _give_writer_back(self) -> None:
+        self._file_lock.release()
+        self._writer_lock().release()
 
     async def _open(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
@@ -123,8 +200,11 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if _is_read(query):
             return await self._execute(await self._reader_connection(), query, args, query_type, table)
-        async with self._writer_lock():
+        await self._take_writer()
+        try:
             return await self._execute(await self._writer_connection(), query, args, query_type, table)
+        finally:
+            self._give_writer_back()
 
     def transaction(self, transaction_type: TransactionType = TransactionType.immediate, allow_nested: bool = True):
         # Every transaction here writes, so it takes the write lock at BEGIN: no "database is locked"
@@ -136,6 +216,7 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         self._writer, self._readers = None, []
         for connection in connections:
             await connection.close()
+        self._file_lock.close()
 
 
 def _is_read(query: str) -> bool:
@@ -223,6 +304,17 @@ def transaction():
     the request (core/reads.py) end here: what follows must see what the transaction wrote."""
     stop_reusing_reads()
     return current_engine().transaction()
+
+
+def one_write():
+    """Write statements that should take SQLite's writer lock once: a transaction there (one
+    ``BEGIN IMMEDIATE``, where each statement alone would queue for the lock again behind the
+    other processes' writers), nothing on PostgreSQL, where each statement commits alone as it
+    would outside (a transaction would cost two more round trips). Not for atomicity: use
+    :func:`transaction` where the statements must stand or fall together."""
+    if is_postgres(current_engine()):
+        return contextlib.nullcontext()
+    return transaction()
 
 
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple], *, chunk: int = 5000) -> None:

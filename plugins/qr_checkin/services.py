@@ -19,7 +19,7 @@ import msgspec
 
 from core import clock
 from core.access import Actor, Grant, conference_scope
-from core.db import bulk_insert, transaction
+from core.db import bulk_insert, one_write, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit, rollcall, tokens
 from core.tables import Conference, Invitation, StaffUser, Venue
@@ -399,7 +399,8 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
                offset_ms: int | None = None) -> dict:
     """One scan: {status, person, at, ...}. Idempotent by ``nonce`` (per device): a replay gets
     the first answer and records nothing again. A first scan is three statements (the lookup,
-    the roll-call service's arrival, the scan log), a re-scan or a refusal two."""
+    the roll-call service's arrival, the scan log; on SQLite the last two in one write), a
+    re-scan or a refusal two."""
     if device.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
     if bool(credential) == bool(short_code):
@@ -428,25 +429,39 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
     if status == "wrong_venue":
         expected = await Venue.select(Venue.name).where(Venue.id == row["venue"]).first()
         answer["expected_venue"] = expected["name"] if expected else None
-    if status is None:
-        existing = _existing_record(row)
-        if existing is not None and rollcall.stands_against(existing, at):
-            record, mine = existing, False  # a re-scan: nothing to record
-        else:
+    existing = _existing_record(row) if status is None else None
+    log = {"device": device, "nonce_key": nonce_key, "at": at, "now": now, "device_time": device_time, "offset_ms": offset_ms}
+    if status is None and not (existing is not None and rollcall.stands_against(existing, at)):
+        # an arrival to record: it and its log row take SQLite's writer lock once
+        async with one_write():
             result = await rollcall.record_scan(device.actor(), conference_id=conference_id, person_id=row["person"],
                                                 method="staff_scan", venue_id=venue_id or row["venue"], at=at)
             record = result["record"]
             # a queued scan earlier than the stored record replaced it (earliest wins): it is this scan's record
             mine = result["created"] or (existing is not None and existing["recorded_at"] > at and record["recorded_at"] == at)
-        status = "checked_in" if mine else "already_checked_in"
-        answer.update(status=status, at=record["recorded_at"].isoformat(), record_status=record["status"])
-        if not mine:
-            answer["by"] = await _who_recorded(row["first_answer"], record)
+            return await _answered(answer, row, record, mine, **log)
+    if status is None:  # a re-scan: nothing to record
+        return await _answered(answer, row, existing, False, **log)
     answer["message"] = STATUSES[status]
-    inserted = await QrScan.raw(_LOG_SCAN, conference_id, device.token_id, nonce_key, row["invitation"] if row else None,
-                                row["person"] if row else None, venue_id, status, at, now, device_time, offset_ms,
-                                device_time is not None, msgspec.json.encode(answer).decode())
-    if not inserted and nonce_key:  # the same nonce raced in from another request: one answer
+    return await _logged(answer, row, **log)
+
+
+async def _answered(answer: dict, row: dict, record: dict, mine: bool, **logged) -> dict:
+    """A scan of an invited person: checked in by this scan (``mine``) or before, and by whom."""
+    status = "checked_in" if mine else "already_checked_in"
+    answer.update(status=status, message=STATUSES[status], at=record["recorded_at"].isoformat(), record_status=record["status"])
+    if not mine:
+        answer["by"] = await _who_recorded(row["first_answer"], record)
+    return await _logged(answer, row, **logged)
+
+
+async def _logged(answer: dict, row: dict | None, *, device: Device, nonce_key: str | None, at: dt.datetime, now: dt.datetime,
+                  device_time: dt.datetime | None, offset_ms: int | None) -> dict:
+    """The scan log row of ``answer``; the first answer where the same nonce raced in from another request."""
+    inserted = await QrScan.raw(_LOG_SCAN, device.conference_id, device.token_id, nonce_key, row["invitation"] if row else None,
+                                row["person"] if row else None, answer["venue_id"], answer["status"], at, now, device_time,
+                                offset_ms, device_time is not None, msgspec.json.encode(answer).decode())
+    if not inserted and nonce_key:
         replay = await QrScan.select(QrScan.answer).where(QrScan.nonce_key == nonce_key).first()
         if replay is not None:
             return _as_dict(replay["answer"])

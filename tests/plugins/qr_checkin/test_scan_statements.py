@@ -18,11 +18,14 @@ from tests.plugins.qr_checkin.conftest import NOW, device_key
 
 async def _statements(counter: StatementCounter, token: str, conference_id: int, **scan) -> tuple[int, dict]:
     counter.counting(True)
-    before = counter.mark()[0]
+    before = counter.mark()
     device = await services.device_for_token(token, conference_id)
     answer = await services.scan(device, conference_id=conference_id, **scan)
     counter.counting(False)
-    return counter.mark()[0] - before, answer
+    counter.last_transactions = counter.mark()[1] - before[1]
+    alone = [str(counter.statements[index]).split()[0] for index in counter.alone if index >= before[0]]
+    counter.last_alone_writes = [keyword for keyword in alone if keyword.upper() != "SELECT"]
+    return counter.mark()[0] - before[0], answer
 
 
 async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(db, world):
@@ -37,9 +40,12 @@ async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(
     counter = StatementCounter(db)
     first, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
     assert answer["status"] == "checked_in"
-    # key, lookup, arrival (with its audit and outbox rows: one statement on PostgreSQL, three in
-    # one transaction on SQLite), scan log
+    # key, lookup, arrival (with its audit and outbox rows: one statement on PostgreSQL, three on
+    # SQLite), scan log; on SQLite the arrival and the log row in one write transaction (the
+    # writer lock taken once), on PostgreSQL no transaction (each statement commits alone)
     assert first == (4 if db.engine_type == "postgres" else 6)
+    assert counter.last_transactions == (0 if db.engine_type == "postgres" else 1)
+    assert counter.last_alone_writes == (["WITH", "INSERT"] if db.engine_type == "postgres" else [])
     again, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
     assert answer["status"] == "already_checked_in" and answer["by"] == "Cổng chính"
     assert again == 3  # key, lookup (it reads the record and who made it), scan log
