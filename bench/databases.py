@@ -31,7 +31,7 @@ def _migrate(env: dict) -> None:
 async def bench_database(kind: str):
     """Yields a bound engine on a freshly migrated database of ``kind`` ('sqlite' or 'postgres')."""
     import core.tables  # noqa: F401
-    from core.db import EmbeddedSQLiteEngine, bind_engine, close_engine
+    from core.db import EmbeddedSQLiteEngine, RequestPooledPostgresEngine, bind_engine, close_engine
 
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="hoinghi-bench-", ignore_cleanup_errors=True) as var_dir:  # a stopping server may still write
@@ -45,8 +45,7 @@ async def bench_database(kind: str):
         return
 
     import asyncpg
-    from piccolo.engine.postgres import PostgresEngine
-
+    
     name = f"hoinghi_bench_{os.getpid()}"
     admin = await asyncpg.connect(PG_ADMIN_URL)
     try:
@@ -57,7 +56,7 @@ async def bench_database(kind: str):
     parts = urlsplit(PG_ADMIN_URL)
     url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
     await asyncio.to_thread(_migrate, {"DATABASE_URL": url})
-    engine = PostgresEngine(config={"dsn": url})
+    engine = RequestPooledPostgresEngine(config={"dsn": url})
     await engine.start_connection_pool(min_size=1, max_size=4)
     bind_engine(engine)
     try:

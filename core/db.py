@@ -31,7 +31,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
@@ -219,6 +219,105 @@ class EmbeddedSQLiteEngine(SQLiteEngine):
         self._file_lock.close()
 
 
+class _RequestConnection:
+    """The pooled connection a block's statements share on PostgreSQL (see :func:`one_connection`):
+    taken at the block's first statement by the task that opened the block; its child tasks and
+    the statements after :meth:`close` use the pool as usual."""
+
+    __slots__ = ("task", "engine", "connection", "open")
+
+    def __init__(self) -> None:
+        self.task = asyncio.current_task()
+        self.engine: PostgresEngine | None = None
+        self.connection = None
+        self.open = True
+
+    async def close(self) -> None:
+        self.open = False
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            await self.engine.pool.release(connection)
+
+
+_request_connection: contextvars.ContextVar[_RequestConnection | None] = contextvars.ContextVar(
+    "hoinghi_request_connection", default=None)
+
+
+class _RequestTransaction(PostgresTransaction):
+    """A transaction on the block's shared connection when there is one (which stays taken after
+    it); otherwise Piccolo's, on a connection of its own from the pool."""
+
+    __slots__ = ("_shared",)
+
+    def __init__(self, engine: PostgresEngine, allow_nested: bool = True) -> None:
+        super().__init__(engine=engine, allow_nested=allow_nested)
+        self._shared = False
+
+    async def get_connection(self):
+        connection = await self.engine._shared_connection()
+        self._shared = connection is not None
+        return connection if connection is not None else await super().get_connection()
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent is not None or not self._shared:
+            return await super().__aexit__(exception_type, exception, traceback)
+        try:  # Piccolo's ending, without giving the block's connection back to the pool
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class RequestPooledPostgresEngine(PostgresEngine):
+    """PostgreSQL where the statements of a :func:`one_connection` block (a web request) share one
+    pooled connection. Piccolo takes a connection from the pool for each statement and gives it
+    back: two trips through asyncpg's pool per statement (about 0.03 ms of CPU), a tenth of a
+    scan's server time."""
+
+    async def _shared_connection(self):
+        slot = _request_connection.get()
+        if slot is None or not slot.open or slot.task is not asyncio.current_task() or self.pool is None:
+            return None
+        if slot.engine is not self:
+            if slot.engine is not None:  # the block already holds another database's connection
+                return None
+            slot.engine = self
+        if slot.connection is None:
+            slot.connection = await self.pool.acquire()
+        return slot.connection
+
+    async def _run_in_pool(self, query: str, args=None):
+        connection = await self._shared_connection()
+        if connection is None:
+            return await super()._run_in_pool(query, args)
+        return await connection.fetch(query, *(args or []))
+
+    def transaction(self, allow_nested: bool = True) -> _RequestTransaction:
+        return _RequestTransaction(engine=self, allow_nested=allow_nested)
+
+
+@contextlib.asynccontextmanager
+async def one_connection():
+    """Within this block the current task's statements and transactions on PostgreSQL share one
+    pooled connection, taken at the first of them and given back at the end (or at the slot's
+    ``close()``, which a web request calls when its answer starts: a stream must not hold a
+    connection for its whole life). Nothing on SQLite; a block inside a block is the outer one."""
+    if _request_connection.get() is not None:
+        yield None
+        return
+    slot = _RequestConnection()
+    token = _request_connection.set(slot)
+    try:
+        yield slot
+    finally:
+        _request_connection.reset(token)
+        await slot.close()
+
+
 def _is_read(query: str) -> bool:
     head = query.lstrip()[:6].upper()
     return head.startswith("SELECT") or head.startswith("WITH")
@@ -226,7 +325,7 @@ def _is_read(query: str) -> bool:
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_postgres:
-        return PostgresEngine(config={"dsn": settings.database_url})
+        return RequestPooledPostgresEngine(config={"dsn": settings.database_url})
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return EmbeddedSQLiteEngine(path=str(settings.sqlite_path))
 

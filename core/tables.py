@@ -245,7 +245,8 @@ class Invitation(Table, tablename="invitation"):
 
 class Attendance(Table, tablename="attendance"):
     id: Serial
-    conference = ForeignKey(Conference, null=False, on_delete=OnDelete.cascade, index=True)
+    # by conference: the unique index (conference, person) (attendance_uniq)
+    conference = ForeignKey(Conference, null=False, on_delete=OnDelete.cascade)
     person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict, index=True)
     venue = ForeignKey(Venue, null=True, on_delete=OnDelete.set_null)
     status = Varchar(length=16)  # present, late, excused, absent, substitute

@@ -87,14 +87,13 @@ async def db(template_database, tmp_path):
     """A fresh clone of the migrated template, bound to every table; yields the engine."""
     from core import clock
     from core.config import reset_settings
-    from core.db import EmbeddedSQLiteEngine, bind_engine, close_engine
-    from piccolo.engine.postgres import PostgresEngine
-
+    from core.db import EmbeddedSQLiteEngine, RequestPooledPostgresEngine, bind_engine, close_engine
+    
     reset_settings()
     if template_database["kind"] == "postgres":
         name = f"hoinghi_t_{os.getpid()}_{next(_counter)}"
         await _admin_async(f'CREATE DATABASE "{name}" TEMPLATE "{template_database["name"]}"')
-        engine = PostgresEngine(config={"dsn": _with_database(DATABASE_URL, name)})
+        engine = RequestPooledPostgresEngine(config={"dsn": _with_database(DATABASE_URL, name)})
         await engine.start_connection_pool(min_size=1, max_size=4)
     else:
         path = tmp_path / "hoinghi.sqlite"

@@ -92,6 +92,7 @@ def create_app() -> Litestar:
     from web.pages import template_config
     from web.pages.routes import page_route_handlers, plugin_template_folders
     from web.read_reuse import reuse_reads_on_safe_requests
+    from web.request_connection import one_connection_per_request
     from web.plugin_routes import plugin_route_handlers
     from web.security import add_security_headers, csrf_middleware, ignore_session_cookie_middleware, install_access_log_redaction
     from web.stores import app_stores
@@ -106,7 +107,7 @@ def create_app() -> Litestar:
         before_request=choose_locale,
         dependencies={"actor": Provide(request_actor)},
         guards=[access_guard],
-        middleware=[reuse_reads_on_safe_requests, ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
+        middleware=[one_connection_per_request, reuse_reads_on_safe_requests, ignore_session_cookie_middleware(), session_config().middleware, csrf_middleware()],
         stores=app_stores(),
         plugins=[LiveUpdates()],
         before_send=[add_security_headers],

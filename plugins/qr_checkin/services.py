@@ -303,12 +303,14 @@ async def device_overview(device: Device) -> dict:
 # -- scanning -------------------------------------------------------------------------------------
 
 # credential -> invitation -> person, unit, conference, the person's roll-call record and the
-# first scanner that checked them in: one indexed read answers every status of a scan
+# first scanner that checked them in (looked for only when there is a record): one indexed read
+# answers every status of a scan
 _LOOKUP = (
     "SELECT c.invitation, c.conference, c.generation, c.revoked_at, i.status AS invitation_status, i.venue, i.person, "
     "p.full_name, u.name AS unit_name, f.status AS conference_status, a.status AS record_status, a.method AS record_method, "
-    "a.recorded_at, a.recorded_by, (SELECT s.answer FROM qr_checkin_scan s WHERE s.conference = c.conference "
-    "AND s.person = i.person AND s.status = 'checked_in' ORDER BY s.scanned_at LIMIT 1) AS first_answer "
+    "a.recorded_at, a.recorded_by, CASE WHEN a.id IS NOT NULL THEN (SELECT s.answer FROM qr_checkin_scan s "
+    "WHERE s.conference = c.conference AND s.person = i.person AND s.status = 'checked_in' ORDER BY s.scanned_at LIMIT 1) "
+    "END AS first_answer "
     "FROM qr_checkin_credential c JOIN invitation i ON i.id = c.invitation JOIN person p ON p.id = i.person "
     "JOIN unit u ON u.id = p.unit JOIN conference f ON f.id = c.conference "
     "LEFT JOIN attendance a ON a.conference = c.conference AND a.person = i.person WHERE "

@@ -44,7 +44,7 @@ class QrScan(Table, tablename="qr_checkin_scan"):
     device_token = Integer(null=True, default=None, index=True)
     nonce_key = Varchar(length=160, null=True, default=None, unique=True)
     invitation = Integer(null=True, default=None)
-    person = Integer(null=True, default=None, index=True)
+    person = Integer(null=True, default=None)  # by person: qr_checkin_scan_first_idx (person, conference, status)
     venue = Integer(null=True, default=None)
     status = Varchar(length=24)
     method = Varchar(length=16, default="staff_scan")

@@ -126,7 +126,7 @@ def prepared(template_database, tmp_path, plugins_toml):
     env = {"HOINGHI_PLUGINS_TOML": str(plugins_toml), "HOINGHI_NO_WORKER": "1"}
     name = None
     if template_database["kind"] == "postgres":
-        from piccolo.engine.postgres import PostgresEngine
+        from core.db import RequestPooledPostgresEngine
 
         name = f"hoinghi_qr_{next(_counter)}_{id(tmp_path) % 100000}"
         asyncio.run(_admin_async(f'CREATE DATABASE "{name}" TEMPLATE "{template_database["name"]}"'))
@@ -134,7 +134,7 @@ def prepared(template_database, tmp_path, plugins_toml):
         env["DATABASE_URL"] = dsn
 
         async def factory():
-            engine = PostgresEngine(config={"dsn": dsn})
+            engine = RequestPooledPostgresEngine(config={"dsn": dsn})
             await engine.start_connection_pool(min_size=1, max_size=2)
             return engine
     else:
