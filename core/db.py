@@ -120,15 +120,20 @@ class _EmbeddedTransaction(SQLiteTransaction):
             return exception is None
         engine: EmbeddedSQLiteEngine = self.engine  # type: ignore[assignment]
         try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
+            await _commit_or_roll_back(self, exception)
         finally:
             self.engine.current_transaction.reset(self.context)
             engine._give_writer_back()
         return exception is None
+
+
+async def _commit_or_roll_back(transaction, exception) -> None:
+    """Piccolo's ending of a transaction (the caller gives its connection back, or keeps it)."""
+    if exception:
+        if not transaction._rolled_back:
+            await transaction.rollback()
+    elif not transaction._committed and not transaction._rolled_back:
+        await transaction.commit()
 
 
 class EmbeddedSQLiteEngine(SQLiteEngine):
@@ -261,12 +266,8 @@ class _RequestTransaction(PostgresTransaction):
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent is not None or not self._shared:
             return await super().__aexit__(exception_type, exception, traceback)
-        try:  # Piccolo's ending, without giving the block's connection back to the pool
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
+        try:  # without giving the block's connection back to the pool
+            await _commit_or_roll_back(self, exception)
         finally:
             self.engine.current_transaction.reset(self.context)
         return exception is None
