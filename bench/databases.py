@@ -45,7 +45,7 @@ async def bench_database(kind: str):
         return
 
     import asyncpg
-    
+
     name = f"hoinghi_bench_{os.getpid()}"
     admin = await asyncpg.connect(PG_ADMIN_URL)
     try:

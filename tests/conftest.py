@@ -88,7 +88,7 @@ async def db(template_database, tmp_path):
     from core import clock
     from core.config import reset_settings
     from core.db import EmbeddedSQLiteEngine, RequestPooledPostgresEngine, bind_engine, close_engine
-    
+
     reset_settings()
     if template_database["kind"] == "postgres":
         name = f"hoinghi_t_{os.getpid()}_{next(_counter)}"

@@ -25,6 +25,7 @@ async def _backend() -> int:
 
 async def test_a_block_uses_one_backend_and_gives_it_back(db):
     engine = _postgres(db)
+
     def in_use() -> int:
         return engine.pool.get_size() - engine.pool.get_idle_size()
 
