@@ -9,6 +9,7 @@ Scanners go through :func:`record_scan`, the one raw-SQL hot path of the core (s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -16,7 +17,7 @@ import time
 from core import clock, events
 from core.access import Actor, conference_scope
 from core.config import get_settings
-from core.db import current_engine, is_postgres, transaction
+from core.db import FixedStatement, current_engine, is_postgres, transaction
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.limits import fit
 from core.services import audit
@@ -96,9 +97,10 @@ async def record_attendance(
 # inserts only for a published conference, an active invitation and a venue of that conference,
 # computes present/late from the conference's start, and keeps the earliest record (ON CONFLICT DO
 # NOTHING). On PostgreSQL the audit entry, the ``attendance_recorded`` event (the outbox row the
-# live pages and plugins read) and the answer ride in the same statement as writable CTEs; SQLite
-# has none, so there it is that INSERT then the two rows (or the re-read) in one BEGIN IMMEDIATE.
-# Whatever the statement does not settle (a venue grant instead of the conference's unit, nothing
+# live pages and plugins read), the caller's own row (:class:`WithArrival`, a scanner's log) and the
+# answer ride in the same statement as writable CTEs: one commit, which costs PostgreSQL more CPU
+# than the inserts. SQLite has none, so there it is that INSERT then the two rows (or the re-read)
+# in one BEGIN IMMEDIATE. The statements are :class:`core.db.FixedStatement`. Whatever the statement does not settle (a venue grant instead of the conference's unit, nothing
 # inserted, an earlier queued scan or an excuse to replace) goes to record_attendance itself.
 
 SCAN_METHODS = ("staff_scan", "self_scan")
@@ -115,7 +117,7 @@ _INSERT_ARRIVAL = (
     "AND ({venue} IS NULL OR EXISTS (SELECT 1 FROM venue v WHERE v.id = {venue} AND v.conference = c.id)) "
     "ON CONFLICT (conference, person) DO NOTHING RETURNING " + _RECORD_COLUMNS
 )
-_POSTGRES_ARRIVAL = (
+_POSTGRES_ARRIVAL_WRITES = (
     "WITH arrival AS (" + _INSERT_ARRIVAL.format(
         venue="CAST({} AS INTEGER)", late="CAST({} AS TIMESTAMPTZ) > c.starts_at + CAST({} AS INTEGER) * INTERVAL '1 minute'",
         method="CAST({} AS VARCHAR)", at="CAST({} AS TIMESTAMPTZ)", by="CAST({} AS INTEGER)", person="{}", conference="{}") + "), "
@@ -125,19 +127,50 @@ _POSTGRES_ARRIVAL = (
     "announced AS (INSERT INTO domain_event (name, unit_id, conference_id, payload, created_at, dispatched) "
     "SELECT 'attendance_recorded', CAST({} AS INTEGER), arrival.conference, "
     "json_build_object('person_id', arrival.person, 'status', arrival.status, 'venue_id', arrival.venue), "
-    "CAST({} AS TIMESTAMPTZ), FALSE FROM arrival) "
-    "SELECT TRUE AS created, " + _RECORD_COLUMNS + " FROM arrival UNION ALL "
-    "SELECT FALSE, " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {} "
-    "AND NOT EXISTS (SELECT 1 FROM arrival)"
+    "CAST({} AS TIMESTAMPTZ), FALSE FROM arrival)"
 )
-_SQLITE_ARRIVAL = _INSERT_ARRIVAL.format(
+
+
+def _postgres_answer(written_along: str) -> str:
+    return (" SELECT TRUE AS created, " + written_along + " AS written_along, " + _RECORD_COLUMNS + " FROM arrival UNION ALL "
+            "SELECT FALSE, 0, " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {} "
+            "AND NOT EXISTS (SELECT 1 FROM arrival)")
+
+
+_POSTGRES_ARRIVAL = FixedStatement(_POSTGRES_ARRIVAL_WRITES + _postgres_answer("0"))
+_postgres_arrivals_with: dict[str, FixedStatement] = {}  # WithArrival.sql -> the arrival statement carrying it
+
+
+@dataclasses.dataclass(frozen=True)
+class WithArrival:
+    """A row a plugin writes with a scanned arrival, only if this arrival is recorded, in the same
+    statement on PostgreSQL (a scanner's log row: one commit per first scan instead of two):
+    ``INSERT ... SELECT ... FROM arrival ... RETURNING 1``, where ``arrival`` is the new attendance
+    row, and ``args`` fill its ``{}`` in order. SQLite has no writable CTE: there the caller
+    writes its row itself (in the same :func:`core.db.one_write` as the arrival)."""
+
+    sql: str
+    args: tuple
+
+
+def _postgres_arrival(along: WithArrival | None) -> FixedStatement:
+    if along is None:
+        return _POSTGRES_ARRIVAL
+    statement = _postgres_arrivals_with.get(along.sql)
+    if statement is None:
+        statement = _postgres_arrivals_with[along.sql] = FixedStatement(
+            _POSTGRES_ARRIVAL_WRITES + ", along AS (" + along.sql + ")" + _postgres_answer("(SELECT count(*) FROM along)"))
+    return statement
+
+
+_SQLITE_ARRIVAL = FixedStatement(_INSERT_ARRIVAL.format(
     venue="{}", late="julianday({}) > julianday(c.starts_at) + {} / 1440.0", method="{}", at="{}", by="{}", person="{}",
-    conference="{}")
-_SQLITE_AUDIT = ("INSERT INTO audit_entry (at, actor_id, actor_label, action, object_type, object_id, unit_id, details) "
-                 "VALUES ({}, {}, {}, 'attendance.record', 'attendance', {}, {}, {})")
-_SQLITE_EVENT = ("INSERT INTO domain_event (name, unit_id, conference_id, payload, created_at, dispatched) "
-                 "VALUES ('attendance_recorded', {}, {}, {}, {}, 0)")
-_SQLITE_RECORD = "SELECT " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {}"
+    conference="{}"))
+_SQLITE_AUDIT = FixedStatement("INSERT INTO audit_entry (at, actor_id, actor_label, action, object_type, object_id, unit_id, details) "
+                               "VALUES ({}, {}, {}, 'attendance.record', 'attendance', {}, {}, {})")
+_SQLITE_EVENT = FixedStatement("INSERT INTO domain_event (name, unit_id, conference_id, payload, created_at, dispatched) "
+                               "VALUES ('attendance_recorded', {}, {}, {}, {}, 0)")
+_SQLITE_RECORD = FixedStatement("SELECT " + _RECORD_COLUMNS + " FROM attendance WHERE conference = {} AND person = {}")
 
 
 def stands_against(record: dict, at: dt.datetime) -> bool:
@@ -167,55 +200,58 @@ def _as_record(row: dict) -> dict:
 
 
 async def _arrive_postgres(actor: Actor, unit_id: int, conference_id: int, person_id: int, method: str, venue_id: int | None,
-                           at: dt.datetime, late_after: int) -> tuple[dict | None, bool]:
+                           at: dt.datetime, late_after: int, along: WithArrival | None) -> tuple[dict | None, bool, bool]:
     now = clock.now()
-    rows = await Attendance.raw(
-        _POSTGRES_ARRIVAL, venue_id, at, late_after, method, at, actor.user_id, person_id, conference_id, venue_id, venue_id,
-        now, actor.user_id, actor.label, unit_id, unit_id, now, conference_id, person_id)
+    rows = await _postgres_arrival(along).fetch(
+        venue_id, at, late_after, method, at, actor.user_id, person_id, conference_id, venue_id, venue_id,
+        now, actor.user_id, actor.label, unit_id, unit_id, now, *(along.args if along else ()), conference_id, person_id)
     if not rows:
-        return None, False
-    row = dict(rows[0])
-    created = bool(row.pop("created"))
-    return _as_record(row), created
+        return None, False, False
+    row = rows[0]
+    created, written_along = bool(row.pop("created")), bool(row.pop("written_along"))
+    return _as_record(row), created, written_along
 
 
 async def _arrive_sqlite(actor: Actor, unit_id: int, conference_id: int, person_id: int, method: str, venue_id: int | None,
-                         at: dt.datetime, late_after: int) -> tuple[dict | None, bool]:
+                         at: dt.datetime, late_after: int, along: WithArrival | None) -> tuple[dict | None, bool, bool]:
     now = clock.now()
     async with transaction():
-        inserted = await Attendance.raw(_SQLITE_ARRIVAL, venue_id, at, late_after, method, at, actor.user_id, person_id,
-                                        conference_id, venue_id, venue_id)
+        inserted = await _SQLITE_ARRIVAL.fetch(venue_id, at, late_after, method, at, actor.user_id, person_id,
+                                               conference_id, venue_id, venue_id)
         if not inserted:
-            existing = await Attendance.raw(_SQLITE_RECORD, conference_id, person_id)
-            return (_as_record(existing[0]) if existing else None), False
+            existing = await _SQLITE_RECORD.fetch(conference_id, person_id)
+            return (_as_record(existing[0]) if existing else None), False, False
         record = _as_record(inserted[0])
-        await Attendance.raw(_SQLITE_AUDIT, now, actor.user_id, actor.label, record["id"], unit_id,
-                             json.dumps({"person_id": person_id, "method": method}))
-        await Attendance.raw(_SQLITE_EVENT, unit_id, conference_id,
-                             json.dumps({"person_id": person_id, "status": record["status"], "venue_id": record["venue"]}), now)
-    return record, True
+        await _SQLITE_AUDIT.fetch(now, actor.user_id, actor.label, record["id"], unit_id,
+                                  json.dumps({"person_id": person_id, "method": method}))
+        await _SQLITE_EVENT.fetch(unit_id, conference_id,
+                                  json.dumps({"person_id": person_id, "status": record["status"], "venue_id": record["venue"]}), now)
+    return record, True, False
 
 
 async def record_scan(
     actor: Actor, *, conference_id: int, person_id: int, method: str, venue_id: int | None = None, at: dt.datetime | None = None,
+    along: WithArrival | None = None,
 ) -> dict:
     """:func:`record_attendance` for a scanned arrival, in one statement on PostgreSQL (see the
-    comment above). Same answer: {"record", "created"}; an earlier record is kept."""
+    comment above). Same answer: {"record", "created"}; an earlier record is kept. With ``along``
+    the answer's "written_along" says whether that row was written (only ever with an arrival
+    this call created, on PostgreSQL)."""
     if method not in SCAN_METHODS:
         raise ValidationError("Hình thức điểm danh không hợp lệ: {method!r}.", field="method", method=method)
     at = (at or clock.now()).astimezone(dt.timezone.utc)
     unit = await _conference_unit(conference_id)
     general = {"conference_id": conference_id, "person_id": person_id, "method": method, "venue_id": venue_id, "at": at}
     if unit is None or not actor.has("checkin", unit[1]):
-        return await record_attendance(actor, **general)
+        return {**await record_attendance(actor, **general), "written_along": False}
     arrive = _arrive_postgres if is_postgres(current_engine()) else _arrive_sqlite
     late_after = get_settings().late_after_minutes
-    record, created = await arrive(actor, unit[0], conference_id, person_id, method, venue_id, at, late_after)
+    record, created, written_along = await arrive(actor, unit[0], conference_id, person_id, method, venue_id, at, late_after, along)
     if record is None or (not created and not stands_against(record, at)):
         # not recordable as it stands (the general path says why), a concurrent first arrival, or a
         # record this arrival replaces
-        return await record_attendance(actor, **general)
-    return {"record": record, "created": created}
+        return {**await record_attendance(actor, **general), "written_along": False}
+    return {"record": record, "created": created, "written_along": written_along}
 
 
 async def excuse(actor: Actor, conference_id: int, person_id: int, reason: str) -> dict:

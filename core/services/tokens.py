@@ -23,7 +23,7 @@ import time
 from core import clock
 from core.access import ROLE_LABELS, ROLES, Actor, Grant, conference_scope, require
 from core.config import get_settings
-from core.db import transaction
+from core.db import FixedStatement, transaction
 from core.errors import Forbidden, Label, NotFound, ValidationError
 from core.services import audit
 from core.tables import Conference, Invitation, Person, RoleAssignment, Token, Unit, Venue
@@ -42,8 +42,9 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # at most one write per key and 
 
 # every request of a scanner or an API client reads its token row: a fixed statement, not one
 # Piccolo builds anew each time (a third of a millisecond of CPU)
-_TOKEN_BY_HASH = ("SELECT id, purpose, secret_hash, subject_type, subject_id, generation, label, created_by, created_at, "
-                  "expires_at, revoked_at, last_used_at FROM token WHERE secret_hash = {}")
+_TOKEN_BY_HASH = FixedStatement(
+    "SELECT id, purpose, secret_hash, subject_type, subject_id, generation, label, created_by, created_at, "
+    "expires_at, revoked_at, last_used_at FROM token WHERE secret_hash = {}")
 
 
 def _digest(secret: str) -> str:
@@ -77,7 +78,7 @@ async def issue_secret_token(
 async def verify_secret_token(plaintext: str, purpose: str) -> dict:
     """The live token row for ``plaintext`` of this purpose; NotFound otherwise (one answer for
     unknown, wrong purpose, expired and revoked)."""
-    rows = await Token.raw(_TOKEN_BY_HASH, _digest(plaintext or ""))
+    rows = await _TOKEN_BY_HASH.fetch(_digest(plaintext or ""))
     row = rows[0] if rows else None
     now = clock.now()
     if (row is None or not hmac.compare_digest(row["purpose"], purpose) or row["revoked_at"] is not None

@@ -19,7 +19,7 @@ import msgspec
 
 from core import clock
 from core.access import Actor, Grant, conference_scope
-from core.db import bulk_insert, one_write, transaction
+from core.db import FixedStatement, bulk_insert, one_write, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit, rollcall, tokens
 from core.tables import Conference, Invitation, StaffUser, Venue
@@ -302,25 +302,35 @@ async def device_overview(device: Device) -> dict:
 
 # -- scanning -------------------------------------------------------------------------------------
 
-# credential -> invitation -> person, unit, conference, the person's roll-call record and the
-# first scanner that checked them in (looked for only when there is a record): one indexed read
-# answers every status of a scan
+# credential -> invitation -> person, unit, conference, the person's roll-call record, the first
+# scanner that checked them in (looked for only when there is a record) and the answer already
+# given to this scan's nonce (a replay): one indexed read answers every status of a scan
 _LOOKUP = (
     "SELECT c.invitation, c.conference, c.generation, c.revoked_at, i.status AS invitation_status, i.venue, i.person, "
     "p.full_name, u.name AS unit_name, f.status AS conference_status, a.status AS record_status, a.method AS record_method, "
     "a.recorded_at, a.recorded_by, CASE WHEN a.id IS NOT NULL THEN (SELECT s.answer FROM qr_checkin_scan s "
     "WHERE s.conference = c.conference AND s.person = i.person AND s.status = 'checked_in' ORDER BY s.scanned_at LIMIT 1) "
-    "END AS first_answer "
+    "END AS first_answer, (SELECT r.answer FROM qr_checkin_scan r WHERE r.nonce_key = {}) AS replay "
     "FROM qr_checkin_credential c JOIN invitation i ON i.id = c.invitation JOIN person p ON p.id = i.person "
     "JOIN unit u ON u.id = p.unit JOIN conference f ON f.id = c.conference "
     "LEFT JOIN attendance a ON a.conference = c.conference AND a.person = i.person WHERE "
 )
-
+_LOOKUP_BY_INVITATION = FixedStatement(_LOOKUP + "c.invitation = {}")
+_LOOKUP_BY_SHORT_CODE = FixedStatement(_LOOKUP + "c.short_hash = {}")
 
 # the scan log row, the other half of the hot path (Piccolo would build this insert anew per scan)
-_LOG_SCAN = ("INSERT INTO qr_checkin_scan (conference, device_token, nonce_key, invitation, person, venue, status, method, "
-             "scanned_at, received_at, device_time, offset_ms, queued, flagged, answer) "
-             "VALUES ({}, {}, {}, {}, {}, {}, {}, 'staff_scan', {}, {}, {}, {}, {}, FALSE, {}) ON CONFLICT DO NOTHING RETURNING id")
+_LOG_COLUMNS = ("conference, device_token, nonce_key, invitation, person, venue, status, method, scanned_at, received_at, "
+                "device_time, offset_ms, queued, flagged, answer")
+_LOG_SCAN = FixedStatement(
+    "INSERT INTO qr_checkin_scan (" + _LOG_COLUMNS + ") VALUES ({}, {}, {}, {}, {}, {}, {}, 'staff_scan', {}, {}, {}, {}, {}, "
+    "FALSE, {}) ON CONFLICT DO NOTHING RETURNING id")
+# the same row written by the roll-call service's arrival statement on PostgreSQL, for the scan
+# that records it (rollcall.WithArrival): the first scan's two writes in one commit
+_LOG_WITH_ARRIVAL = (
+    "INSERT INTO qr_checkin_scan (" + _LOG_COLUMNS + ") SELECT CAST({} AS INTEGER), CAST({} AS INTEGER), CAST({} AS VARCHAR), "
+    "CAST({} AS INTEGER), arrival.person, CAST({} AS INTEGER), 'checked_in', 'staff_scan', CAST({} AS TIMESTAMPTZ), "
+    "CAST({} AS TIMESTAMPTZ), CAST({} AS TIMESTAMPTZ), CAST({} AS INTEGER), CAST({} AS BOOLEAN), FALSE, CAST({} AS JSON) "
+    "FROM arrival ON CONFLICT DO NOTHING RETURNING 1")
 
 
 def _scan_time(now: dt.datetime, device_time: dt.datetime | None, offset_ms: int | None) -> dt.datetime:
@@ -334,10 +344,11 @@ def _scan_time(now: dt.datetime, device_time: dt.datetime | None, offset_ms: int
     return max(min(at, now), now - QUEUED_SCAN_MAX_AGE)
 
 
-async def _identify(conference_id: int, credential: str | None, short_code: str | None) -> tuple[str | None, dict | None]:
+async def _identify(conference_id: int, credential: str | None, short_code: str | None,
+                    nonce_key: str | None) -> tuple[str | None, dict | None]:
     """(refusal status or None, the credential's row) for what was scanned or typed. The
     signature is checked before the database is asked anything: a forged or foreign credential
-    costs no read."""
+    costs no read (a replay of one is answered by the scan log's unique nonce)."""
     if credential:
         try:
             payload, message, signature = creds.decode(credential)
@@ -348,7 +359,7 @@ async def _identify(conference_id: int, credential: str | None, short_code: str 
             return "forged", None
         if payload.conference_id != conference_id:
             return "wrong_conference", None
-        rows = await QrCredential.raw(_LOOKUP + "c.invitation = {}", payload.invitation_id)
+        rows = await _LOOKUP_BY_INVITATION.fetch(nonce_key, payload.invitation_id)
         row = rows[0] if rows else None
         if row is None or row["conference"] != conference_id:
             return "not_invited", None
@@ -358,7 +369,7 @@ async def _identify(conference_id: int, credential: str | None, short_code: str 
         code = creds.normalise_short_code(short_code or "")
         if not 6 <= len(code) <= 8:
             raise ValidationError("Mã ngắn gồm 6–8 ký tự.", field="short_code")
-        rows = await QrCredential.raw(_LOOKUP + "c.short_hash = {}", creds.short_hash(conference_id, code))
+        rows = await _LOOKUP_BY_SHORT_CODE.fetch(nonce_key, creds.short_hash(conference_id, code))
         row = rows[0] if rows else None
         if row is None:
             return "not_invited", None
@@ -400,9 +411,9 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
                venue_id: int | None = None, nonce: str | None = None, device_time: dt.datetime | None = None,
                offset_ms: int | None = None) -> dict:
     """One scan: {status, person, at, ...}. Idempotent by ``nonce`` (per device): a replay gets
-    the first answer and records nothing again. A first scan is three statements (the lookup,
-    the roll-call service's arrival, the scan log; on SQLite the last two in one write), a
-    re-scan or a refusal two."""
+    the first answer and records nothing again. A first scan is two statements on PostgreSQL (the
+    lookup; the roll-call service's arrival carrying the scan log row), three on SQLite (the
+    arrival and the log row in one write); a re-scan or a refusal the lookup and the log row."""
     if device.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
     if bool(credential) == bool(short_code):
@@ -412,16 +423,15 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
         if len(nonce) > NONCE_MAX:
             raise ValidationError("Mã chống trùng (nonce) dài tối đa {nonce_max} ký tự.", field="nonce", nonce_max=NONCE_MAX)
         nonce_key = f"{device.token_id}:{nonce}"
-        replay = await QrScan.select(QrScan.answer).where(QrScan.nonce_key == nonce_key).first()
-        if replay is not None:
-            return _as_dict(replay["answer"])
     now = clock.now()
     at = _scan_time(now, device_time, offset_ms)
     if device.venue_id is not None:
         venue_id = device.venue_id
     elif venue_id is not None and not await Venue.exists().where((Venue.id == venue_id) & (Venue.conference == conference_id)):
         raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
-    status, row = await _identify(conference_id, credential, short_code)
+    status, row = await _identify(conference_id, credential, short_code, nonce_key)
+    if row is not None and row["replay"] is not None:
+        return _as_dict(row["replay"])
     if status is None and venue_id is not None and row["venue"] is not None and row["venue"] != venue_id:
         status = "wrong_venue"
     answer = {"status": status, "message": None, "person": None, "at": None, "venue_id": venue_id, "by": None,
@@ -432,42 +442,69 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
         expected = await Venue.select(Venue.name).where(Venue.id == row["venue"]).first()
         answer["expected_venue"] = expected["name"] if expected else None
     existing = _existing_record(row) if status is None else None
-    log = {"device": device, "nonce_key": nonce_key, "at": at, "now": now, "device_time": device_time, "offset_ms": offset_ms}
+    log = _LogRow(device, nonce_key, row, at, now, device_time, offset_ms)
     if status is None and not (existing is not None and rollcall.stands_against(existing, at)):
         # an arrival to record: it and its log row take SQLite's writer lock once
         async with one_write():
+            predicted = _answer_of(answer, at, mine=True)  # the answer if this scan makes the record
             result = await rollcall.record_scan(device.actor(), conference_id=conference_id, person_id=row["person"],
-                                                method="staff_scan", venue_id=venue_id or row["venue"], at=at)
+                                                method="staff_scan", venue_id=venue_id or row["venue"], at=at,
+                                                along=log.with_arrival(predicted))
+            if result["written_along"]:
+                return predicted
             record = result["record"]
             # a queued scan earlier than the stored record replaced it (earliest wins): it is this scan's record
             mine = result["created"] or (existing is not None and existing["recorded_at"] > at and record["recorded_at"] == at)
-            return await _answered(answer, row, record, mine, **log)
+            return await _answered(answer, record, mine, log)
     if status is None:  # a re-scan: nothing to record
-        return await _answered(answer, row, existing, False, **log)
+        return await _answered(answer, existing, False, log)
     answer["message"] = STATUSES[status]
-    return await _logged(answer, row, **log)
+    return await log.written(answer)
 
 
-async def _answered(answer: dict, row: dict, record: dict, mine: bool, **logged) -> dict:
-    """A scan of an invited person: checked in by this scan (``mine``) or before, and by whom."""
+def _answer_of(answer: dict, at: dt.datetime, *, mine: bool) -> dict:
     status = "checked_in" if mine else "already_checked_in"
-    answer.update(status=status, message=STATUSES[status], at=record["recorded_at"].isoformat(), record_status=record["status"])
+    return {**answer, "status": status, "message": STATUSES[status], "at": at.isoformat()}
+
+
+async def _answered(answer: dict, record: dict, mine: bool, log: "_LogRow") -> dict:
+    """A scan of an invited person: checked in by this scan (``mine``) or before, and by whom."""
+    answer = _answer_of(answer, record["recorded_at"], mine=mine)
     if not mine:
-        answer["by"] = await _who_recorded(row["first_answer"], record)
-    return await _logged(answer, row, **logged)
+        answer["by"] = await _who_recorded(log.row["first_answer"], record)
+    return await log.written(answer)
 
 
-async def _logged(answer: dict, row: dict | None, *, device: Device, nonce_key: str | None, at: dt.datetime, now: dt.datetime,
-                  device_time: dt.datetime | None, offset_ms: int | None) -> dict:
-    """The scan log row of ``answer``; the first answer where the same nonce raced in from another request."""
-    inserted = await QrScan.raw(_LOG_SCAN, device.conference_id, device.token_id, nonce_key, row["invitation"] if row else None,
-                                row["person"] if row else None, answer["venue_id"], answer["status"], at, now, device_time,
-                                offset_ms, device_time is not None, msgspec.json.encode(answer).decode())
-    if not inserted and nonce_key:
-        replay = await QrScan.select(QrScan.answer).where(QrScan.nonce_key == nonce_key).first()
-        if replay is not None:
-            return _as_dict(replay["answer"])
-    return answer
+@dataclasses.dataclass(frozen=True)
+class _LogRow:
+    """The scan log row of one scan (what it is, less the answer)."""
+
+    device: Device
+    nonce_key: str | None
+    row: dict | None
+    at: dt.datetime
+    now: dt.datetime
+    device_time: dt.datetime | None
+    offset_ms: int | None
+
+    def with_arrival(self, answer: dict) -> rollcall.WithArrival:
+        """The row, written by the arrival statement that checks the person in (PostgreSQL)."""
+        return rollcall.WithArrival(_LOG_WITH_ARRIVAL, (
+            self.device.conference_id, self.device.token_id, self.nonce_key, self.row["invitation"], answer["venue_id"], self.at,
+            self.now, self.device_time, self.offset_ms, self.device_time is not None, msgspec.json.encode(answer).decode()))
+
+    async def written(self, answer: dict) -> dict:
+        """The row of ``answer``; the first answer where the same nonce raced in from another request."""
+        row = self.row
+        inserted = await _LOG_SCAN.fetch(
+            self.device.conference_id, self.device.token_id, self.nonce_key, row["invitation"] if row else None,
+            row["person"] if row else None, answer["venue_id"], answer["status"], self.at, self.now, self.device_time,
+            self.offset_ms, self.device_time is not None, msgspec.json.encode(answer).decode())
+        if not inserted and self.nonce_key:
+            replay = await QrScan.select(QrScan.answer).where(QrScan.nonce_key == self.nonce_key).first()
+            if replay is not None:
+                return _as_dict(replay["answer"])
+        return answer
 
 
 def _as_dict(value) -> dict:

@@ -1,6 +1,7 @@
 """What a scan asks of the database (the hot path of issue 6's benchmark): the device key read
-once per request, one lookup, the roll-call service's arrival, the scan log — counted through
-Piccolo's query log, not timed. A revoked key stops at once although the device's scope is cached."""
+once per request, one lookup (which also finds a replayed nonce), the roll-call service's arrival
+carrying the scan log row on PostgreSQL — counted through the query log, not timed. A revoked key
+stops at once although the device's scope is cached."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.errors import NotFound
 from core.services import tokens
 from core.tables import DomainEvent
 from plugins.qr_checkin import services
+from plugins.qr_checkin.tables import QrScan
 from tests.factories import SYSTEM
 from tests.plugins.qr_checkin.conftest import NOW, device_key
 
@@ -38,15 +40,21 @@ async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(
     device = await services.device_for_token(token, conference_id)
     await services.scan(device, conference_id=conference_id, credential=rendered[2]["credential"])
     counter = StatementCounter(db)
-    first, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
+    first, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"], nonce="n-1")
     assert answer["status"] == "checked_in"
-    # key, lookup, arrival (with its audit and outbox rows: one statement on PostgreSQL, three on
-    # SQLite), scan log; on SQLite the arrival and the log row in one write transaction (the
-    # writer lock taken once), on PostgreSQL no transaction (each statement commits alone)
-    assert first == (4 if db.engine_type == "postgres" else 6)
+    # key, lookup, arrival (with its audit and outbox rows and, on PostgreSQL, the scan log row: one
+    # statement there, one commit; on SQLite three, then the log row, in one write transaction:
+    # the writer lock taken once)
+    assert first == (3 if db.engine_type == "postgres" else 6)
     assert counter.last_transactions == (0 if db.engine_type == "postgres" else 1)
-    assert counter.last_alone_writes == (["WITH", "INSERT"] if db.engine_type == "postgres" else [])
-    again, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"])
+    assert counter.last_alone_writes == (["WITH"] if db.engine_type == "postgres" else [])
+    logged = await QrScan.select(QrScan.nonce_key, QrScan.person, QrScan.status, QrScan.scanned_at, QrScan.answer).where(
+        QrScan.nonce_key.like("%:n-1")).output(load_json=True)
+    assert [(row["person"], row["status"], row["scanned_at"], row["answer"]) for row in logged] == [
+        (answer["person"]["id"], "checked_in", NOW, answer)]
+    replayed, replay = await _statements(counter, token, conference_id, credential=rendered[0]["credential"], nonce="n-1")
+    assert replay == answer and replayed == 2  # key, lookup (which found the nonce's answer): nothing written
+    again, answer = await _statements(counter, token, conference_id, credential=rendered[0]["credential"], nonce="n-2")
     assert answer["status"] == "already_checked_in" and answer["by"] == "Cổng chính"
     assert again == 3  # key, lookup (it reads the record and who made it), scan log
     forged = rendered[1]["credential"][:-2] + ("AA" if not rendered[1]["credential"].endswith("AA") else "BB")
