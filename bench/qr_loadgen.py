@@ -10,7 +10,8 @@ Requests go through bench/light_http.py (pre-encoded bytes on keep-alive connect
 parsed by httptools, under uvloop): httpx cost this process 1.3–2 ms of CPU per scan, a quarter
 of the machine that the server needed.
 
-Each request carries the next credential of its list, so first scans are distinct people.
+Each request carries the next credential of its list, so first scans are distinct people, and a
+nonce of its own, as the scanner page sends with every scan (the server checks it for a replay).
 Each run also reports CPU milliseconds per request, which do not depend on the machine's load as
 throughput does: ``server_cpu_ms`` (the server's processes, from /proc, when ``server_pid`` is
 given) and ``client_cpu_ms`` (this process: if it is a large share, the run measures the client).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
+import itertools
 import json
 import os
 import sys
@@ -109,8 +111,17 @@ class CpuMeter:
                 "machine_busy": round(busy / total, 2) if total else None}
 
 
+NONCE_PREFIX = os.urandom(6).hex().encode()  # nonces unique across runs and load generators
+_nonces = itertools.count()
+
+
 def _body(item: str) -> bytes:
-    return json.dumps({"credential": item}).encode()
+    """A scan's body up to its nonce (completed by :func:`_sent`, per request)."""
+    return json.dumps({"credential": item, "nonce": ""}).encode()[:-2]
+
+
+def _sent(body: bytes) -> bytes:
+    return body + b'%s-%d"}' % (NONCE_PREFIX, next(_nonces)) if body else body
 
 
 class Device:
@@ -194,7 +205,7 @@ async def open_loop(base: str, path: str, tokens: list[str], items: list[str], r
         if delay > 0:
             await asyncio.sleep(delay)
         try:
-            errors += _count(await devices[index % len(devices)].send(bodies[index]), statuses, "POST")
+            errors += _count(await devices[index % len(devices)].send(_sent(bodies[index])), statuses, "POST")
         except FAILURES:
             errors += 1
         latencies.append(time.perf_counter() - scheduled)  # from the scheduled start: no coordinated omission
@@ -229,7 +240,7 @@ async def closed_loop(base: str, path: str, tokens: list[str], items: list[str],
             body = bodies[position % len(bodies)]
             position += 1
             try:
-                errors += _count(await device.send(body), statuses, method)
+                errors += _count(await device.send(_sent(body)), statuses, method)
                 done += 1
             except FAILURES:
                 errors += 1
