@@ -109,6 +109,7 @@ async def _raw_ceiling(engine, conference_id: int, invitation_ids: list[int], co
 
     insert = ("INSERT INTO attendance (conference, person, venue, status, method, reason, recorded_at) "
               "VALUES ({c}, {p}, NULL, 'present', 'staff_scan', '', {t}) ON CONFLICT DO NOTHING")
+    without_nonce = _LOOKUP.replace("{}", "NULL", 1)  # the lookup of a scan that sends no nonce
     position = 0
     done = 0
     deadline = time.perf_counter() + seconds
@@ -116,7 +117,7 @@ async def _raw_ceiling(engine, conference_id: int, invitation_ids: list[int], co
         import asyncpg
 
         pool = await asyncpg.create_pool(engine.config["dsn"], min_size=concurrency // 4, max_size=concurrency // 4)
-        lookup = _LOOKUP.replace("{}", "$1") + "c.invitation = $1"
+        lookup = without_nonce + "c.invitation = $1"
         write = insert.format(c="$1", p="$2", t="now()")
 
         async def worker():
@@ -140,7 +141,7 @@ async def _raw_ceiling(engine, conference_id: int, invitation_ids: list[int], co
     connection = await aiosqlite.connect(engine.path, isolation_level=None)
     await connection.execute("PRAGMA journal_mode = WAL")
     await connection.execute("PRAGMA synchronous = NORMAL")
-    lookup = _LOOKUP + "c.invitation = ?"
+    lookup = without_nonce + "c.invitation = ?"
     write = insert.format(c="?", p="?", t="datetime('now')")
     started = time.perf_counter()
     while time.perf_counter() < deadline and position < len(invitation_ids):

@@ -426,11 +426,17 @@ def sqlite_backup(source: str, target: str) -> None:
         src.backup(dst)
 
 
+_unit_table = None  # core.tables.Unit, once imported (an import statement per call costs on the hot path)
+
+
 def current_engine() -> Engine:
     """The engine the core tables are bound to (tests rebind per test)."""
-    from core.tables import Unit
+    global _unit_table
+    if _unit_table is None:
+        from core.tables import Unit
 
-    return Unit._meta.db
+        _unit_table = Unit
+    return _unit_table._meta.db
 
 
 def transaction():
