@@ -100,8 +100,9 @@ async def record_attendance(
 # live pages and plugins read), the caller's own row (:class:`WithArrival`, a scanner's log) and the
 # answer ride in the same statement as writable CTEs: one commit, which costs PostgreSQL more CPU
 # than the inserts. SQLite has none, so there it is that INSERT then the two rows (or the re-read)
-# in one BEGIN IMMEDIATE. The statements are :class:`core.db.FixedStatement`. Whatever the statement does not settle (a venue grant instead of the conference's unit, nothing
-# inserted, an earlier queued scan or an excuse to replace) goes to record_attendance itself.
+# in one BEGIN IMMEDIATE. The statements are :class:`core.db.FixedStatement`. Whatever the
+# statement does not settle (a venue grant instead of the conference's unit, nothing inserted, an
+# earlier queued scan or an excuse to replace) goes to record_attendance itself.
 
 SCAN_METHODS = ("staff_scan", "self_scan")
 # A conference's unit path, for the access check; a unit moved in the tree is seen this late

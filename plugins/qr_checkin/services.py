@@ -19,7 +19,7 @@ import msgspec
 
 from core import clock
 from core.access import Actor, Grant, conference_scope
-from core.db import FixedStatement, bulk_insert, one_write, transaction
+from core.db import FixedStatement, bulk_insert, current_engine, is_postgres, one_write, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit, rollcall, tokens
 from core.tables import Conference, Invitation, StaffUser, Venue
@@ -449,7 +449,7 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
             predicted = _answer_of(answer, at, mine=True)  # the answer if this scan makes the record
             result = await rollcall.record_scan(device.actor(), conference_id=conference_id, person_id=row["person"],
                                                 method="staff_scan", venue_id=venue_id or row["venue"], at=at,
-                                                along=log.with_arrival(predicted))
+                                                along=log.with_arrival(predicted) if is_postgres(current_engine()) else None)
             if result["written_along"]:
                 return predicted
             record = result["record"]
