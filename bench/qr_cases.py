@@ -109,7 +109,8 @@ async def _raw_ceiling(engine, conference_id: int, invitation_ids: list[int], co
 
     insert = ("INSERT INTO attendance (conference, person, venue, status, method, reason, recorded_at) "
               "VALUES ({c}, {p}, NULL, 'present', 'staff_scan', '', {t}) ON CONFLICT DO NOTHING")
-    without_nonce = _LOOKUP.replace("{}", "NULL", 1)  # the lookup of a scan that sends no nonce
+    # the lookup of a scan that sends no nonce, its device key's liveness read as the scan's is
+    without_nonce = _LOOKUP.replace("{}", "NULL", 1).replace("{}", "1", 1)
     position = 0
     done = 0
     deadline = time.perf_counter() + seconds

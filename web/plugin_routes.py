@@ -1,4 +1,5 @@
-"""Mounting the routes plugins contribute, behind one guard: 404 where the plugin is off.
+"""Mounting the routes plugins contribute, behind one guard: 404 where the plugin is off (the
+app's access guard, ``web.auth.access_guard``, runs it for every route that names a plugin).
 
 Every plugin route declares, in its ``opt``, its plugin and how its unit is found:
 ``{"plugin": "ical", "unit_from": ...}`` with one of
@@ -6,6 +7,8 @@ Every plugin route declares, in its ``opt``, its plugin and how its unit is foun
 * ``unit_id``, ``conference_id``, ``venue_id``: a path parameter;
 * ``feed_token``: a path parameter holding a calendar-feed token (the person's unit);
 * ``device_token``: the ``X-Device-Token`` header of a scanner device (its conference's unit);
+  a route whose service reads the key's liveness itself (``core.services.tokens.device_live_sql``)
+  adds ``"device_liveness_in_route": True`` and spares the guard's read of the key;
 * ``attendee_session``: the attendee signed in through their personal link (``/me/<plugin>/…``):
   the route is reachable when the plugin is on for at least one of the person's conferences,
   and filters its content per conference with ``core.plugins.conferences_with_plugin``.
@@ -23,6 +26,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.router import Router
 
 from core.plugins import PluginConfigError, PluginHost
+from core.services.tokens import DEVICE_LIVENESS_IN_ROUTE
 
 UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token", "attendee_session")
 SESSION_PERSON_KEY = "person_id"  # set in the session by the attendee entry /i/<token>
@@ -32,9 +36,10 @@ DEVICE_HEADER = "x-device-token"
 DEVICE_SWITCH_SECONDS = 1.0
 
 
-async def unit_path_from(source: str, value: str, state: dict | None = None) -> str | None:
+async def unit_path_from(source: str, value: str, state: dict | None = None, *, device_liveness_in_route: bool = False) -> str | None:
     """The materialised path of the unit ``value`` leads to, or None when it leads nowhere. A
-    scanner device it authenticates is left in ``state`` (the request's) for the route."""
+    scanner device it authenticates is left in ``state`` (the request's) for the route; with
+    ``device_liveness_in_route`` (the route's opt) the route reads whether its key is revoked."""
     from core.errors import NotFound
     from core.services import tokens
     from core.tables import Conference, Person, Unit, Venue
@@ -51,7 +56,7 @@ async def unit_path_from(source: str, value: str, state: dict | None = None) -> 
             subject_type, subject_id = await tokens.verify_derived(value.removesuffix(".ics"), "calendar_feed")
             row = await Person.select(Person.unit.path.as_alias("path")).where(Person.id == subject_id).first()
         else:  # device_token
-            device = await tokens.verify_device_token(value)
+            device = await tokens.verify_device_token(value, liveness_in_route=device_liveness_in_route)
             if state is not None:
                 state[tokens.AUTHENTICATED_DEVICE] = device
             return device.unit_path
@@ -74,7 +79,8 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
         return
     value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
     state = connection.scope.setdefault("state", {})
-    path = await unit_path_from(source, str(value), state) if value is not None else None
+    path = await unit_path_from(source, str(value), state, device_liveness_in_route=bool(
+        handler.opt.get(DEVICE_LIVENESS_IN_ROUTE))) if value is not None else None
     fresh_within = DEVICE_SWITCH_SECONDS if source == "device_token" else 0.0
     if path is None or plugin not in await host.enabled_for_path(path, fresh_within=fresh_within):
         raise NotFoundException("Không tìm thấy trang này.")
@@ -87,7 +93,8 @@ def _handlers_of(item: Any) -> list[BaseRouteHandler]:
 
 
 def plugin_route_handlers(host: PluginHost) -> list[Any]:
-    """Every plugin's routes with the guard attached; refuses routes that do not declare themselves."""
+    """Every plugin's routes; refuses routes that do not declare themselves (the declaration is
+    what the access guard checks the plugin switch by)."""
     mounted: list[Any] = []
     for plugin in sorted(host.infos):
         contributed = host.pm.subset_hook_caller("register_routes", [host.pm.get_plugin(o) for o in host.infos if o != plugin])()
@@ -98,6 +105,5 @@ def plugin_route_handlers(host: PluginHost) -> list[Any]:
                     raise PluginConfigError(
                         f"plugin {plugin}: route {getattr(handler, 'paths', handler)} phải khai báo "
                         f"opt={{'plugin': '{plugin}', 'unit_from': one of {UNIT_RESOLVERS}}}")
-                handler.guards = [*(handler.guards or []), plugin_enabled_guard]
             mounted.append(item)
     return mounted

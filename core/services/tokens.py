@@ -93,16 +93,22 @@ async def verify_secret_token(plaintext: str, purpose: str) -> dict:
 
 # Where a device's subject lies (a venue's conference, the conference's unit) is cached per process
 # this long: a venue never changes conference, a unit moved in the tree is seen this late. The
-# token row itself (revoked, expired) is read on every request, so a revoked key stops at once.
+# token row's liveness (revoked) is read on every request, so a revoked key stops at once: by the
+# token read, or, on a route that opts in, by a column of the route's own statement.
 DEVICE_SCOPE_SECONDS = 30.0
+KNOWN_DEVICES_KEPT = 4096  # devices one process remembers between two full reads of their key
 # where the plugin-route guard leaves the device it authenticated (``scope["state"]``), so that
 # the route does not authenticate it again
 AUTHENTICATED_DEVICE = "hoinghi.scanner_device"
+# a route's ``opt`` key: its service reads the key's liveness in its own first statement
+# (:func:`device_live_sql`), so the guard may identify the device from the process's memory
+DEVICE_LIVENESS_IN_ROUTE = "device_liveness_in_route"
 
 
 @dataclasses.dataclass(frozen=True)
 class ScannerDevice:
-    """A live scanner device token and what it reaches."""
+    """A scanner device token and what it reaches. ``liveness_pending``: identified from memory,
+    not yet read live (revoked?) in this request: the caller must, :func:`confirm_device_live`."""
 
     token_id: int
     label: str
@@ -111,9 +117,13 @@ class ScannerDevice:
     venue_id: int | None
     unit_id: int
     unit_path: str
+    liveness_pending: bool = False
 
 
 _device_scopes: dict[tuple[str, int], tuple[float, tuple[int, int | None, int, str] | None]] = {}
+# key digest -> (read at, expires at, the device): what a key identifies never changes (its
+# subject, issuer, label and expiry are written once); only its revocation must be read each time
+_known_devices: dict[str, tuple[float, dt.datetime | None, ScannerDevice]] = {}
 
 
 async def _device_scope(subject_type: str, subject_id: int) -> tuple[int, int | None, int, str] | None:
@@ -135,16 +145,51 @@ async def _device_scope(subject_type: str, subject_id: int) -> tuple[int, int | 
     return scope
 
 
-async def verify_device_token(plaintext: str) -> ScannerDevice:
+async def verify_device_token(plaintext: str, *, liveness_in_route: bool = False) -> ScannerDevice:
     """The live scanner device of ``plaintext``: one indexed read of the token row (a revoked or
-    expired key is refused at once); NotFound otherwise, or when its venue or conference is gone."""
+    expired key is refused at once); NotFound otherwise, or when its venue or conference is gone.
+
+    ``liveness_in_route``: a device this process read in the last ``DEVICE_SCOPE_SECONDS`` is
+    identified without a read and comes back ``liveness_pending``; an unknown, expired or
+    long-unseen key is read as above (and its "last used" written once a minute)."""
+    digest = _digest(plaintext or "")
+    if liveness_in_route:
+        known = _known_devices.get(digest)
+        if known is not None and time.monotonic() - known[0] < DEVICE_SCOPE_SECONDS and (
+                known[1] is None or known[1] > clock.now()):
+            return dataclasses.replace(known[2], liveness_pending=True)
     row = await verify_secret_token(plaintext, "scanner_device")
     scope = await _device_scope(row["subject_type"], row["subject_id"])
     if scope is None:
         raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
     conference_id, venue_id, unit_id, unit_path = scope
-    return ScannerDevice(token_id=row["id"], label=row["label"], issued_by=row["created_by"], conference_id=conference_id,
-                         venue_id=venue_id, unit_id=unit_id, unit_path=unit_path)
+    device = ScannerDevice(token_id=row["id"], label=row["label"], issued_by=row["created_by"], conference_id=conference_id,
+                           venue_id=venue_id, unit_id=unit_id, unit_path=unit_path)
+    if len(_known_devices) >= KNOWN_DEVICES_KEPT:
+        _known_devices.clear()
+    _known_devices[digest] = (time.monotonic(), row["expires_at"], device)
+    return device
+
+
+def device_live_sql(token_id_placeholder: str = "{}") -> str:
+    """A select-list column, true while the device key ``token_id_placeholder`` is not revoked:
+    a route's statement reads a pending device's liveness with it (no statement of its own)."""
+    return f"EXISTS (SELECT 1 FROM token t WHERE t.id = {token_id_placeholder} AND t.revoked_at IS NULL)"
+
+
+_DEVICE_LIVE = FixedStatement(f"SELECT {device_live_sql()} AS live")
+
+
+async def confirm_device_live(token_id: int, live: bool | None = None) -> None:
+    """NotFound (as for any dead key) unless the device key ``token_id`` is not revoked: ``live``
+    as a route's statement read it (:func:`device_live_sql`), or read now when None."""
+    if live is None:
+        rows = await _DEVICE_LIVE.fetch(token_id)
+        live = bool(rows and rows[0]["live"])
+    if not live:
+        for digest in [digest for digest, known in _known_devices.items() if known[2].token_id == token_id]:
+            del _known_devices[digest]
+        raise NotFound("Mã không hợp lệ hoặc đã hết hạn.")
 
 
 def _derive(purpose: str, subject_type: str, subject_id: int, generation: int) -> bytes:

@@ -1,8 +1,7 @@
 """The scan API, for scanner devices: ``X-Device-Token`` authenticates, session cookies are
 ignored and CSRF does not apply (a cross-site page cannot set the header). Each route is rate
-limited per device token (Litestar's rate limiting, counters in a store every process shares;
-one Redis round trip per request, see rate_limit.py),
-never per client address: a whole hall shares one address."""
+limited per device token (Litestar's rate limiting, counters in a store every process shares,
+counted by leases, see rate_limit.py), never per client address: a whole hall shares one address."""
 
 from __future__ import annotations
 
@@ -25,6 +24,8 @@ DEVICE_OPT = {"plugin": PLUGIN, "unit_from": "device_token", "exclude_from_csrf"
 # a few hundred bytes of JSON: gzip would cost more CPU than it saves (the roster and a batch's
 # answers are large, and stay compressed)
 SMALL_ANSWER_OPT = {**DEVICE_OPT, "skip_compression": True}
+# a scan's lookup reads whether the device key is revoked: the guard need not read the key first
+SCAN_OPT = {**SMALL_ANSWER_OPT, tokens.DEVICE_LIVENESS_IN_ROUTE: True}
 
 
 def device_identifier(request: Request) -> str:
@@ -37,10 +38,11 @@ def rate_limit() -> RateLimitConfig:
     return device_rate_limit(int(deployment_setting("scans_per_second")), device_identifier, RATE_LIMIT_STORE)
 
 
-async def _device(request: Request, conference_id: int | None = None) -> services.Device:
+async def _device(request: Request, conference_id: int | None = None, *, liveness_in_scan: bool = False) -> services.Device:
     # the plugin-route guard has verified the token for this request: not again
     authenticated = request.scope.get("state", {}).get(tokens.AUTHENTICATED_DEVICE)
-    return await services.device_for_token(request.headers.get(DEVICE_HEADER) or "", conference_id, authenticated=authenticated)
+    return await services.device_for_token(request.headers.get(DEVICE_HEADER) or "", conference_id, authenticated=authenticated,
+                                           liveness_in_scan=liveness_in_scan)
 
 
 class ScanIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -95,11 +97,11 @@ def build_routes() -> list:
         """This scanner: its conference, venue and the server's clock (to measure the offset)."""
         return await services.device_overview(await _device(request))
 
-    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=SMALL_ANSWER_OPT, middleware=[limiter], status_code=200)
+    @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans", opt=SCAN_OPT, middleware=[limiter], status_code=200)
     async def scan(request: Request, conference_id: int, data: ScanIn) -> ScanOut:
         """Quét một mã: status là checked_in, already_checked_in, not_invited, wrong_conference,
         wrong_venue, revoked, forged hoặc expired. Gửi lại cùng nonce nhận lại đúng câu trả lời cũ."""
-        device = await _device(request, conference_id)
+        device = await _device(request, conference_id, liveness_in_scan=True)
         return msgspec.convert(_out(await services.scan(device, conference_id=conference_id, **_fields(data))), ScanOut)
 
     @post("/api/v1/qr_checkin/conferences/{conference_id:int}/scans/batch", opt=DEVICE_OPT, middleware=[limiter], status_code=200)

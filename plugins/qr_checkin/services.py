@@ -270,6 +270,7 @@ class Device:
     unit_id: int
     unit_path: str
     issued_by: int | None
+    liveness_pending: bool = False  # the scan reads whether the key is revoked (tokens.device_live_sql)
 
     def actor(self) -> Actor:
         """The device as the roll-call service sees it: check-in rights on the conference's unit,
@@ -278,14 +279,20 @@ class Device:
 
 
 async def device_for_token(plaintext: str, conference_id: int | None = None, *,
-                           authenticated: tokens.ScannerDevice | None = None) -> Device:
+                           authenticated: tokens.ScannerDevice | None = None, liveness_in_scan: bool = False) -> Device:
     """The live device of an ``X-Device-Token`` (``authenticated``: the one the route guard has
-    already verified for this request); NotFound for any other (or for another conference)."""
-    scanner = authenticated or await tokens.verify_device_token(plaintext)
+    already verified for this request); NotFound for any other (or for another conference).
+    ``liveness_in_scan``: the caller passes the device only to :func:`scan`, which reads whether
+    its key is revoked in its lookup; any other caller gets a device read live here."""
+    scanner = authenticated or await tokens.verify_device_token(plaintext, liveness_in_route=liveness_in_scan)
     if conference_id is not None and scanner.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
+    pending = scanner.liveness_pending
+    if pending and not liveness_in_scan:
+        await tokens.confirm_device_live(scanner.token_id)
+        pending = False
     return Device(token_id=scanner.token_id, label=scanner.label, conference_id=scanner.conference_id, venue_id=scanner.venue_id,
-                  unit_id=scanner.unit_id, unit_path=scanner.unit_path, issued_by=scanner.issued_by)
+                  unit_id=scanner.unit_id, unit_path=scanner.unit_path, issued_by=scanner.issued_by, liveness_pending=pending)
 
 
 async def device_overview(device: Device) -> dict:
@@ -310,7 +317,8 @@ _LOOKUP = (
     "p.full_name, u.name AS unit_name, f.status AS conference_status, a.status AS record_status, a.method AS record_method, "
     "a.recorded_at, a.recorded_by, CASE WHEN a.id IS NOT NULL THEN (SELECT s.answer FROM qr_checkin_scan s "
     "WHERE s.conference = c.conference AND s.person = i.person AND s.status = 'checked_in' ORDER BY s.scanned_at LIMIT 1) "
-    "END AS first_answer, (SELECT r.answer FROM qr_checkin_scan r WHERE r.nonce_key = {}) AS replay "
+    "END AS first_answer, (SELECT r.answer FROM qr_checkin_scan r WHERE r.nonce_key = {}) AS replay, "
+    + tokens.device_live_sql() + " AS device_live "
     "FROM qr_checkin_credential c JOIN invitation i ON i.id = c.invitation JOIN person p ON p.id = i.person "
     "JOIN unit u ON u.id = p.unit JOIN conference f ON f.id = c.conference "
     "LEFT JOIN attendance a ON a.conference = c.conference AND a.person = i.person WHERE "
@@ -345,7 +353,7 @@ def _scan_time(now: dt.datetime, device_time: dt.datetime | None, offset_ms: int
 
 
 async def _identify(conference_id: int, credential: str | None, short_code: str | None,
-                    nonce_key: str | None) -> tuple[str | None, dict | None]:
+                    nonce_key: str | None, device_id: int) -> tuple[str | None, dict | None]:
     """(refusal status or None, the credential's row) for what was scanned or typed. The
     signature is checked before the database is asked anything: a forged or foreign credential
     costs no read (a replay of one is answered by the scan log's unique nonce)."""
@@ -359,7 +367,7 @@ async def _identify(conference_id: int, credential: str | None, short_code: str 
             return "forged", None
         if payload.conference_id != conference_id:
             return "wrong_conference", None
-        rows = await _LOOKUP_BY_INVITATION.fetch(nonce_key, payload.invitation_id)
+        rows = await _LOOKUP_BY_INVITATION.fetch(nonce_key, device_id, payload.invitation_id)
         row = rows[0] if rows else None
         if row is None or row["conference"] != conference_id:
             return "not_invited", None
@@ -369,7 +377,7 @@ async def _identify(conference_id: int, credential: str | None, short_code: str 
         code = creds.normalise_short_code(short_code or "")
         if not 6 <= len(code) <= 8:
             raise ValidationError("Mã ngắn gồm 6–8 ký tự.", field="short_code")
-        rows = await _LOOKUP_BY_SHORT_CODE.fetch(nonce_key, creds.short_hash(conference_id, code))
+        rows = await _LOOKUP_BY_SHORT_CODE.fetch(nonce_key, device_id, creds.short_hash(conference_id, code))
         row = rows[0] if rows else None
         if row is None:
             return "not_invited", None
@@ -429,7 +437,9 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
         venue_id = device.venue_id
     elif venue_id is not None and not await Venue.exists().where((Venue.id == venue_id) & (Venue.conference == conference_id)):
         raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
-    status, row = await _identify(conference_id, credential, short_code, nonce_key)
+    status, row = await _identify(conference_id, credential, short_code, nonce_key, device.token_id)
+    if device.liveness_pending:  # a revoked key stops here, before anything is answered or written
+        await tokens.confirm_device_live(device.token_id, bool(row["device_live"]) if row is not None else None)
     if row is not None and row["replay"] is not None:
         return _as_dict(row["replay"])
     if status is None and venue_id is not None and row["venue"] is not None and row["venue"] != venue_id:
