@@ -420,8 +420,10 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
                offset_ms: int | None = None) -> dict:
     """One scan: {status, person, at, ...}. Idempotent by ``nonce`` (per device): a replay gets
     the first answer and records nothing again. A first scan is two statements on PostgreSQL (the
-    lookup; the roll-call service's arrival carrying the scan log row), three on SQLite (the
-    arrival and the log row in one write); a re-scan or a refusal the lookup and the log row."""
+    lookup; the roll-call service's arrival carrying the scan log row), five on SQLite (the
+    lookup; the arrival's three and the log row in one write); a re-scan or a refusal the lookup
+    and the log row. A ``liveness_pending`` device's key is read by the lookup (or alone where
+    there is none, as for a forged credential): revoked, it gets NotFound before any answer."""
     if device.conference_id != conference_id:
         raise NotFound("Không tìm thấy hội nghị.")
     if bool(credential) == bool(short_code):
