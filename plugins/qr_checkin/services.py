@@ -437,8 +437,12 @@ async def scan(device: Device, *, conference_id: int, credential: str | None = N
     at = _scan_time(now, device_time, offset_ms)
     if device.venue_id is not None:
         venue_id = device.venue_id
-    elif venue_id is not None and not await Venue.exists().where((Venue.id == venue_id) & (Venue.conference == conference_id)):
-        raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
+    elif venue_id is not None:
+        if device.liveness_pending:  # a revoked key learns nothing of the conference's venues either
+            await tokens.confirm_device_live(device.token_id)
+            device = dataclasses.replace(device, liveness_pending=False)
+        if not await Venue.exists().where((Venue.id == venue_id) & (Venue.conference == conference_id)):
+            raise ValidationError("Điểm cầu không thuộc hội nghị này.", field="venue_id")
     status, row = await _identify(conference_id, credential, short_code, nonce_key, device.token_id)
     if device.liveness_pending:  # a revoked key stops here, before anything is answered or written
         await tokens.confirm_device_live(device.token_id, bool(row["device_live"]) if row is not None else None)

@@ -68,11 +68,13 @@ async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(
     with pytest.raises(NotFound):
         await services.device_for_token(token, conference_id)
     # two requests the guard identified from memory before the revocation was seen
-    pending = [await services.device_for_token(token, conference_id, liveness_in_scan=True) for _ in range(2)]
+    pending = [await services.device_for_token(token, conference_id, liveness_in_scan=True) for _ in range(3)]
     assert all(device.liveness_pending for device in pending)
-    for device, scanned in zip(pending, (rendered[3]["credential"], forged)):  # liveness read by the lookup; alone
+    # liveness read by the lookup; alone (no lookup); before the venue it names is looked for
+    for device, scanned, venue in zip(pending, (rendered[3]["credential"], forged, rendered[3]["credential"]),
+                                      (None, None, world.branch["id"])):
         with pytest.raises(NotFound):
-            await services.scan(device, conference_id=conference_id, credential=scanned)
+            await services.scan(device, conference_id=conference_id, credential=scanned, venue_id=venue)
     with pytest.raises(NotFound):  # and the process forgot the key
         await services.device_for_token(token, conference_id, liveness_in_scan=True)
     assert not await QrScan.exists().where(QrScan.invitation == rendered[3]["invitation_id"])
