@@ -38,7 +38,10 @@ def template_environment(plugin_folders: list[str], locale: str = i18n.DEFAULT_L
 
     environment.filters.update(datetime=i18n.local_datetime, date=i18n.local_date, time=i18n.local_time, recurrence=recurrence,
                                phone=i18n.local_phone)
-    environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale, unit_options=unit_options)
+    from web.static_versions import static_url
+
+    environment.globals.update(LOCALES=i18n.LOCALES, current_locale=i18n.current_locale, unit_options=unit_options,
+                               static_url=static_url)
     return environment
 
 
@@ -52,9 +55,15 @@ def template_config(plugin_folders: list[str]) -> TemplateConfig:
 
 
 def static_router(plugin_static: dict[str, str]):
-    """``/static/…`` for the core, ``/static/<plugin>/…`` for each plugin; long-cached (file names carry versions)."""
+    """``/static/…`` for the core, ``/static/<plugin>/…`` for each plugin; cached a day (pages name
+    the files by ``static_url``, whose address changes with the file: web/static_versions.py)."""
     from litestar.datastructures import CacheControlHeader
 
+    from web import static_versions
+
+    static_versions.serve("/static/", STATIC_DIR)
+    for plugin, folder in plugin_static.items():
+        static_versions.serve(f"/static/{plugin}/", folder)
     routers = [create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"access": "public"},
                                           cache_control=CacheControlHeader(max_age=86400, public=True),
                                           include_in_schema=False, name="static")]
