@@ -26,7 +26,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.router import Router
 
 from core.plugins import PluginConfigError, PluginHost
-from core.services.tokens import DEVICE_LIVENESS_IN_ROUTE
+from core.services import tokens
 
 UNIT_RESOLVERS = ("unit_id", "conference_id", "venue_id", "feed_token", "device_token", "attendee_session")
 SESSION_PERSON_KEY = "person_id"  # set in the session by the attendee entry /i/<token>
@@ -41,7 +41,6 @@ async def unit_path_from(source: str, value: str, state: dict | None = None, *, 
     scanner device it authenticates is left in ``state`` (the request's) for the route; with
     ``device_liveness_in_route`` (the route's opt) the route reads whether its key is revoked."""
     from core.errors import NotFound
-    from core.services import tokens
     from core.tables import Conference, Person, Unit, Venue
 
     try:
@@ -80,7 +79,7 @@ async def plugin_enabled_guard(connection: ASGIConnection, handler: BaseRouteHan
     value = connection.headers.get(DEVICE_HEADER) if source == "device_token" else connection.path_params.get(source)
     state = connection.scope.setdefault("state", {})
     path = await unit_path_from(source, str(value), state, device_liveness_in_route=bool(
-        handler.opt.get(DEVICE_LIVENESS_IN_ROUTE))) if value is not None else None
+        handler.opt.get(tokens.DEVICE_LIVENESS_IN_ROUTE))) if value is not None else None
     fresh_within = DEVICE_SWITCH_SECONDS if source == "device_token" else 0.0
     if path is None or plugin not in await host.enabled_for_path(path, fresh_within=fresh_within):
         raise NotFoundException("Không tìm thấy trang này.")

@@ -11,34 +11,51 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from stat import S_ISREG
 
 DIGEST_CHARS = 12
 _folders: dict[str, Path] = {}  # URL prefix ("/static/qr_checkin/") -> the folder it serves
+_files: dict[str, Path | None] = {}  # address -> the file in a served folder (None: none), found once
 _digests: dict[tuple[Path, int, int], str] = {}  # (file, mtime, size) -> digest
 
 
 def serve(prefix: str, folder: str | Path) -> None:
     """Record that ``prefix`` (``/static/`` or ``/static/<plugin>/``) serves ``folder``."""
     _folders[prefix.rstrip("/") + "/"] = Path(folder).resolve()
+    _files.clear()
 
 
 def forget(prefix: str) -> None:
     _folders.pop(prefix.rstrip("/") + "/", None)
+    _files.clear()
 
 
-def static_url(path: str) -> str:
-    """``path`` with the digest of the file it serves; unchanged when no recorded folder holds it
-    (a missing file is the template's bug, shown by a 404 in the browser, not a 500 here)."""
+def _file_of(path: str) -> Path | None:
     for prefix in sorted(_folders, key=len, reverse=True):  # /static/qr_checkin/ before /static/
         if path.startswith(prefix):
             folder = _folders[prefix]
             file = (folder / path[len(prefix):]).resolve()
-            if not file.is_relative_to(folder) or not file.is_file():
-                return path
-            stat = file.stat()
-            key = (file, stat.st_mtime_ns, stat.st_size)
-            digest = _digests.get(key)
-            if digest is None:
-                digest = _digests[key] = hashlib.sha256(file.read_bytes()).hexdigest()[:DIGEST_CHARS]
-            return f"{path}?v={digest}"
-    return path
+            return file if file.is_relative_to(folder) else None
+    return None
+
+
+def static_url(path: str) -> str:
+    """``path`` with the digest of the file it serves; unchanged when no recorded folder holds it
+    (a missing file is the template's bug, shown by a 404 in the browser, not a 500 here). Every
+    page names its files: after the first time this is one ``stat`` of the file."""
+    if path not in _files:
+        _files[path] = _file_of(path)
+    file = _files[path]
+    if file is None:
+        return path
+    try:
+        stat = file.stat()
+    except OSError:
+        return path
+    if not S_ISREG(stat.st_mode):
+        return path
+    key = (file, stat.st_mtime_ns, stat.st_size)
+    digest = _digests.get(key)
+    if digest is None:
+        digest = _digests[key] = hashlib.sha256(file.read_bytes()).hexdigest()[:DIGEST_CHARS]
+    return f"{path}?v={digest}"

@@ -77,8 +77,8 @@ def first_load(browser, base: str, path: str, cookies: list[dict] | None, name: 
     assert_fits_the_phone(page, name)
     document = next((size, encoding) for url, size, encoding in transfer.responses if url == base + path)
     assert document[1] == "gzip", f"{path} was not compressed:\n{transfer.report()}"
-    paths = [urllib.parse.urlsplit(url).path for url, _, _ in transfer.responses]  # our files carry ?v=<digest>
-    assert any(path.endswith(".css") for path in paths) and any(path.endswith(".js") for path in paths)
+    fetched = [urllib.parse.urlsplit(url).path for url, _, _ in transfer.responses]  # our files carry ?v=<digest>
+    assert any(name.endswith(".css") for name in fetched) and any(name.endswith(".js") for name in fetched)
     assert 0 < transfer.total < BUDGET_BYTES, f"{path} first load is {transfer.total} bytes:\n{transfer.report()}"
     context.close()
     return transfer.total

@@ -67,7 +67,7 @@ async def test_a_scan_costs_a_few_statements_and_a_revoked_device_stops_at_once(
     await tokens.revoke_token(SYSTEM, row["id"])
     with pytest.raises(NotFound):
         await services.device_for_token(token, conference_id)
-    # two requests the guard identified from memory before the revocation was seen
+    # three requests the guard identified from memory before the revocation was seen
     pending = [await services.device_for_token(token, conference_id, liveness_in_scan=True) for _ in range(3)]
     assert all(device.liveness_pending for device in pending)
     # liveness read by the lookup; alone (no lookup); before the venue it names is looked for
